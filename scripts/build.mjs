@@ -1,0 +1,37 @@
+// Builds dist/ with esbuild. Two entry points, bundled separately:
+//  - dist/cli.js: the CLI. npm dependencies stay external (installed with the package); command
+//    modules are split into chunks so `--help` loads only the wiring (lazy imports).
+//  - dist/agent.js (when src/agent/main.ts exists): the in-cluster agent, one self-contained file
+//    with no npm dependencies left to install, small enough for a ConfigMap.
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+rmSync(dist, { recursive: true, force: true });
+
+const common = { bundle: true, platform: "node", target: "node22", format: "esm", sourcemap: "linked", logLevel: "warning" };
+
+await build({
+  ...common,
+  absWorkingDir: root,
+  entryPoints: { cli: "src/cli/main.ts" },
+  outdir: dist,
+  splitting: true,
+  packages: "external",
+  chunkNames: "chunks/[name]-[hash]",
+});
+
+if (existsSync(join(root, "src/agent/main.ts"))) {
+  await build({
+    ...common,
+    absWorkingDir: root,
+    entryPoints: { agent: "src/agent/main.ts" },
+    outdir: dist,
+    sourcemap: false,
+    minify: true,
+    legalComments: "none",
+  });
+}

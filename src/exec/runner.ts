@@ -1,0 +1,160 @@
+/**
+ * The one seam every subprocess goes through (kind, docker, helm, kubectl, sysctl, sudo).
+ * argv arrays only, a timeout on every call, output captured, failures as CommandFailedError
+ * carrying a pasteable command line and the output tail. Tests replace the tools on PATH.
+ */
+import { formatCommandLine, tail } from "./command-line.js";
+import { InterruptedError, SreLabError, type SreLabErrorOptions } from "../core/errors.js";
+import { isToolName, TOOLS } from "./tools.js";
+
+export interface RunOptions {
+  /** Milliseconds before the process is killed. Defaults to the runner's default (2 minutes). */
+  timeoutMs?: number;
+  /** Text written to the process's stdin. */
+  input?: string;
+  /** Extra environment variables (merged over the runner's environment). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Return a non-zero exit as a result instead of throwing. Timeouts and interrupts still throw. */
+  allowFailure?: boolean;
+  /** Called with each line of stdout as it arrives (for live progress). */
+  onLine?: (line: string) => void;
+}
+
+export interface RunResult {
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Runner {
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+export class CommandFailedError extends SreLabError {
+  override readonly name = "CommandFailedError";
+  readonly argv: string[];
+  readonly commandLine: string;
+  readonly exitCode_: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+
+  constructor(
+    message: string,
+    fields: { argv: string[]; exitCode?: number; stdout: string; stderr: string; timedOut: boolean },
+    options: SreLabErrorOptions = {},
+  ) {
+    const commandLine = formatCommandLine(fields.argv);
+    const output = tail([fields.stderr, fields.stdout].filter((s) => s.trim() !== "").join("\n"));
+    super(message, {
+      ...options,
+      details: [`command: ${commandLine}`, output && `output:\n${indent(output)}`].filter(Boolean).join("\n"),
+    });
+    this.argv = fields.argv;
+    this.commandLine = commandLine;
+    this.exitCode_ = fields.exitCode;
+    this.stdout = fields.stdout;
+    this.stderr = fields.stderr;
+    this.timedOut = fields.timedOut;
+  }
+}
+
+export class ToolNotFoundError extends SreLabError {
+  override readonly name = "ToolNotFoundError";
+  readonly tool: string;
+  constructor(tool: string, options: SreLabErrorOptions = {}) {
+    super(`${tool} is not installed or not on PATH`, {
+      hint: isToolName(tool) ? TOOLS[tool].install : `install ${tool} and make sure it is on PATH`,
+      ...options,
+    });
+    this.tool = tool;
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+}
+
+export interface ExecaRunnerOptions {
+  /** Called with the pasteable command line before each run (wired to --verbose). */
+  echo?: (commandLine: string) => void;
+  defaultTimeoutMs?: number;
+  /** Aborting kills the running process (SIGTERM, then SIGKILL after 3 s) and throws InterruptedError. */
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+export function createExecaRunner(options: ExecaRunnerOptions = {}): Runner {
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
+    async run(file, args, runOptions = {}) {
+      const argv = [file, ...args];
+      options.echo?.(formatCommandLine(argv));
+      if (options.signal?.aborted) throw new InterruptedError();
+      const { execa } = await import("execa");
+      const timeout = runOptions.timeoutMs ?? defaultTimeoutMs;
+      const subprocess = execa(file, args, {
+        reject: false,
+        timeout,
+        forceKillAfterDelay: 3_000,
+        ...(options.signal ? { cancelSignal: options.signal } : {}),
+        ...(runOptions.input !== undefined ? { input: runOptions.input } : { stdin: "ignore" as const }),
+        ...(runOptions.cwd !== undefined ? { cwd: runOptions.cwd } : {}),
+        env: { ...(options.env ?? process.env), ...runOptions.env },
+        extendEnv: false,
+        stripFinalNewline: false,
+        lines: false,
+      });
+      if (runOptions.onLine) {
+        const onLine = runOptions.onLine;
+        let pending = "";
+        subprocess.stdout?.on("data", (chunk: Buffer) => {
+          pending += chunk.toString("utf8");
+          let newline = pending.indexOf("\n");
+          while (newline >= 0) {
+            onLine(pending.slice(0, newline));
+            pending = pending.slice(newline + 1);
+            newline = pending.indexOf("\n");
+          }
+        });
+      }
+      const result = await subprocess;
+      const stdout = String(result.stdout ?? "");
+      const stderr = String(result.stderr ?? "");
+      if (result.isCanceled) throw new InterruptedError(`interrupted while running ${file}`);
+      if (result.failed && result.exitCode === undefined) {
+        if ((result as { code?: string }).code === "ENOENT") throw new ToolNotFoundError(file);
+        if (result.timedOut) {
+          throw new CommandFailedError(
+            `${file} did not finish within ${Math.round(timeout / 1000)}s and was stopped`,
+            { argv, stdout, stderr, timedOut: true },
+            { hint: "check that the tool is not waiting on something (a daemon, a prompt, the network)" },
+          );
+        }
+        throw new CommandFailedError(
+          `${file} could not be run: ${result.shortMessage ?? "unknown error"}`,
+          { argv, stdout, stderr, timedOut: false },
+          { cause: result },
+        );
+      }
+      const exitCode = result.exitCode ?? 1;
+      if (exitCode !== 0 && !runOptions.allowFailure) {
+        throw new CommandFailedError(`${file} exited with code ${exitCode}`, {
+          argv,
+          exitCode,
+          stdout,
+          stderr,
+          timedOut: false,
+        });
+      }
+      return { argv, exitCode, stdout, stderr };
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The external tools sre-lab drives, declared once: minimum versions, how to read a version,
+ * and how to install each. doctor, the runner's "not found" errors and the docs all read this.
+ */
+
+export type ToolName = "docker" | "kind" | "kubectl" | "helm" | "sysctl" | "sudo";
+
+export interface ToolSpec {
+  name: ToolName;
+  /** Minimum supported version (semver, no leading v); undefined when any version works. */
+  minVersion?: string;
+  /** argv (after the tool name) that prints the client version without touching a server. */
+  versionArgs?: string[];
+  /** Where to get it. */
+  install: string;
+}
+
+export const TOOLS: Record<ToolName, ToolSpec> = {
+  docker: {
+    name: "docker",
+    minVersion: "24.0.0",
+    versionArgs: ["version", "--format", "{{.Client.Version}}"],
+    install: "install Docker Engine or Docker Desktop: https://docs.docker.com/get-docker/",
+  },
+  kind: {
+    name: "kind",
+    minVersion: "0.27.0",
+    versionArgs: ["version"],
+    install: "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+  },
+  kubectl: {
+    name: "kubectl",
+    minVersion: "1.30.0",
+    versionArgs: ["version", "--client", "-o", "json"],
+    install: "install kubectl: https://kubernetes.io/docs/tasks/tools/",
+  },
+  helm: {
+    name: "helm",
+    minVersion: "3.14.0",
+    versionArgs: ["version", "--short"],
+    install: "install Helm: https://helm.sh/docs/intro/install/",
+  },
+  sysctl: {
+    name: "sysctl",
+    install: "install procps (Debian/Ubuntu: apt-get install procps)",
+  },
+  sudo: {
+    name: "sudo",
+    install: "install sudo, or run the printed command as root yourself",
+  },
+};
+
+export function isToolName(name: string): name is ToolName {
+  return Object.hasOwn(TOOLS, name);
+}
+
+/** Extracts the first x.y.z version from a tool's version output (`kind v0.27.0 go1.23 …`, `v3.16.2+g…`). */
+export function parseVersion(output: string): string | undefined {
+  // kubectl -o json: {"clientVersion": {"gitVersion": "v1.32.4", …}}
+  const gitVersion = /"gitVersion"\s*:\s*"v?(\d+\.\d+\.\d+)/.exec(output);
+  if (gitVersion) return gitVersion[1];
+  const match = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(output);
+  if (!match) return undefined;
+  return `${match[1]}.${match[2]}.${match[3] ?? "0"}`;
+}
+
+/** Numeric semver comparison of x.y.z strings: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
