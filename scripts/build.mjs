@@ -3,7 +3,7 @@
 //    modules are split into chunks so `--help` loads only the wiring (lazy imports).
 //  - dist/agent.js (when src/agent/main.ts exists): the in-cluster agent, one self-contained file
 //    with no npm dependencies left to install, small enough for a ConfigMap.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -12,7 +12,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
 rmSync(dist, { recursive: true, force: true });
 
-const common = { bundle: true, platform: "node", target: "node22", format: "esm", sourcemap: "linked", logLevel: "warning" };
+const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const common = {
+  define: { __SRE_LAB_VERSION__: JSON.stringify(version) },
+  bundle: true,
+  platform: "node",
+  target: "node22",
+  format: "esm",
+  sourcemap: "linked",
+  logLevel: "warning",
+};
 
 await build({
   ...common,

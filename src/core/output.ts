@@ -45,7 +45,11 @@ export function makeStyler(enabled: boolean): Styler {
 }
 
 /** NO_COLOR (any non-empty value) and --no-color turn colour off; FORCE_COLOR=1+ turns it on. */
-export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, noColorFlag: boolean): boolean {
+export function colorEnabled(
+  stream: { isTTY?: boolean },
+  env: NodeJS.ProcessEnv,
+  noColorFlag: boolean,
+): boolean {
   if (noColorFlag) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0") return true;

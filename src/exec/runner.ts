@@ -3,8 +3,9 @@
  * argv arrays only, a timeout on every call, output captured, failures as CommandFailedError
  * carrying a pasteable command line and the output tail. Tests replace the tools on PATH.
  */
-import { formatCommandLine, tail } from "./command-line.js";
+
 import { InterruptedError, SreLabError, type SreLabErrorOptions } from "../core/errors.js";
+import { formatCommandLine, tail } from "./command-line.js";
 import { isToolName, TOOLS } from "./tools.js";
 
 export interface RunOptions {
@@ -36,7 +37,7 @@ export class CommandFailedError extends SreLabError {
   override readonly name = "CommandFailedError";
   readonly argv: string[];
   readonly commandLine: string;
-  readonly exitCode_: number | undefined;
+  readonly processExitCode: number | undefined;
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
@@ -54,7 +55,7 @@ export class CommandFailedError extends SreLabError {
     });
     this.argv = fields.argv;
     this.commandLine = commandLine;
-    this.exitCode_ = fields.exitCode;
+    this.processExitCode = fields.exitCode;
     this.stdout = fields.stdout;
     this.stderr = fields.stderr;
     this.timedOut = fields.timedOut;
@@ -71,6 +72,12 @@ export class ToolNotFoundError extends SreLabError {
     });
     this.tool = tool;
   }
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${ms}ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1_000)}s`;
+  return `${Math.round(ms / 60_000)}m`;
 }
 
 function indent(text: string): string {
@@ -129,15 +136,16 @@ export function createExecaRunner(options: ExecaRunnerOptions = {}): Runner {
       const stdout = String(result.stdout ?? "");
       const stderr = String(result.stderr ?? "");
       if (result.isCanceled) throw new InterruptedError(`interrupted while running ${file}`);
+      // A timed-out process may still exit with its own code (143 after handling SIGTERM): check first.
+      if (result.timedOut) {
+        throw new CommandFailedError(
+          `${file} did not finish within ${formatDuration(timeout)} and was stopped`,
+          { argv, stdout, stderr, timedOut: true },
+          { hint: "check that the tool is not waiting on something (a daemon, a prompt, the network)" },
+        );
+      }
       if (result.failed && result.exitCode === undefined) {
         if ((result as { code?: string }).code === "ENOENT") throw new ToolNotFoundError(file);
-        if (result.timedOut) {
-          throw new CommandFailedError(
-            `${file} did not finish within ${Math.round(timeout / 1000)}s and was stopped`,
-            { argv, stdout, stderr, timedOut: true },
-            { hint: "check that the tool is not waiting on something (a daemon, a prompt, the network)" },
-          );
-        }
         throw new CommandFailedError(
           `${file} could not be run: ${result.shortMessage ?? "unknown error"}`,
           { argv, stdout, stderr, timedOut: false },

@@ -1,0 +1,152 @@
+/**
+ * The CLI's wiring: global flags, one lazily imported module per command, and the one place
+ * that catches errors, prints them and picks the exit code. Importing this module loads only
+ * commander; `--help` and `--version` never load the Kubernetes, listr2 or Ollama packages.
+ */
+import { Command, CommanderError, Option } from "commander";
+import type { Context } from "../core/context.js";
+import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
+import type { HostProbe } from "../core/host.js";
+import { colorEnabled, createOutput, makeStyler } from "../core/output.js";
+import type { Runner } from "../exec/runner.js";
+import { renderError } from "./errors.js";
+import { VERSION } from "./version.js";
+
+export interface CliDeps {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Fires on Ctrl-C. The bin wires it to SIGINT/SIGTERM; tests abort it directly. */
+  signal?: AbortSignal;
+  /** Replace the outside world in tests; by default execa, the real host and the system clock. */
+  runner?: Runner;
+  host?: HostProbe;
+}
+
+export interface GlobalOptions {
+  context?: string;
+  kubeconfig?: string;
+  verbose?: boolean;
+  color: boolean;
+}
+
+export type OutputFormat = "text" | "json";
+
+export function outputOption(): Option {
+  return new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+}
+
+async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: AbortSignal): Promise<Context> {
+  const out = createOutput({
+    stdout: deps.stdout as never,
+    stderr: deps.stderr as never,
+    env: deps.env,
+    verbose: globals.verbose === true,
+    noColor: !globals.color,
+  });
+  const [{ createExecaRunner }, { systemHost }, { systemClock }] = await Promise.all([
+    import("../exec/runner.js"),
+    import("../core/host.js"),
+    import("../core/clock.js"),
+  ]);
+  const runner =
+    deps.runner ?? createExecaRunner({ signal, env: deps.env, echo: (line) => out.debug(`$ ${line}`) });
+  return {
+    runner,
+    out,
+    host: deps.host ?? systemHost,
+    clock: systemClock,
+    env: deps.env,
+    signal,
+    kubeTarget: { kubeconfig: globals.kubeconfig, context: globals.context },
+  };
+}
+
+export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
+  const program = new Command("sre-lab");
+  const withContext = async (command: Command) => {
+    const globals = command.optsWithGlobals() as GlobalOptions;
+    return buildContext(globals, deps, signal);
+  };
+  program
+    .description(
+      "A production-shaped Kubernetes lab on one laptop, and an AI colleague that explains failing pods.",
+    )
+    .version(VERSION, "--version", "print the version")
+    .option("--context <name>", "kubeconfig context to use (as kubectl)")
+    .option("--kubeconfig <file>", "kubeconfig file to use (as kubectl)")
+    .option("-v, --verbose", "show each command run, and stack traces on errors")
+    .option("--no-color", "disable colour (NO_COLOR is honoured too)")
+    .helpOption("-h, --help", "show help")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (text) => deps.stdout.write(text),
+      writeErr: (text) => deps.stderr.write(text),
+    })
+    .exitOverride();
+
+  program
+    .command("doctor")
+    .description(
+      "check that this machine can run the lab (Docker, kind, kubectl, helm, memory, inotify, ports)",
+    )
+    .addOption(outputOption())
+    .action(async (options: { output: OutputFormat }, command: Command) => {
+      const { doctorCommand } = await import("./commands/doctor.js");
+      await doctorCommand(await withContext(command), options);
+    });
+
+  return program;
+}
+
+/** Runs the CLI with `args` (without node and script path) and returns the exit code. */
+export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): Promise<number> {
+  const deps: CliDeps = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    ...partialDeps,
+  };
+  let signal = deps.signal;
+  let removeHandlers = () => {};
+  if (!signal) {
+    const controller = new AbortController();
+    signal = controller.signal;
+    removeHandlers = installSignalHandlers(controller, deps.stderr);
+  }
+  const verbose = args.includes("-v") || args.includes("--verbose");
+  const noColor = args.includes("--no-color");
+  const style = makeStyler(colorEnabled(deps.stderr, deps.env, noColor));
+  try {
+    await buildProgram(deps, signal).parseAsync(args, { from: "user" });
+    if (signal.aborted) throw new InterruptedError();
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message (and the help hint) on stderr.
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    const shown = signal.aborted && !(error instanceof UsageError) ? new InterruptedError() : error;
+    const { text, exitCode } = renderError(shown, style, verbose);
+    deps.stderr.write(text);
+    return exitCode;
+  } finally {
+    removeHandlers();
+  }
+}
+
+/** First Ctrl-C: abort the running flow (it cleans up and exits 130). Second: exit 130 at once. */
+function installSignalHandlers(controller: AbortController, stderr: NodeJS.WritableStream): () => void {
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    stderr.write("\ninterrupted: stopping (press Ctrl-C again to quit at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The small context object every flow receives: the boundaries to the outside world
+ * (process runner, Kubernetes client, Ollama client, host probes), output and cancellation.
+ * Nothing here is created at import time; the CLI builds one per invocation and tests build their own.
+ */
+import type { Runner } from "../exec/runner.js";
+import type { HostProbe } from "./host.js";
+import type { Output } from "./output.js";
+
+/** Where the user pointed us: kubectl's own flags, passed through unchanged. */
+export interface KubeTarget {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+}
+
+export interface Clock {
+  now(): number;
+  /** Resolves after ms; rejects with InterruptedError when the signal fires first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface Context {
+  runner: Runner;
+  out: Output;
+  host: HostProbe;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  /** Fires on Ctrl-C; every wait and subprocess honours it. */
+  signal: AbortSignal;
+  kubeTarget: KubeTarget;
+}

@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createFakeTools, type FakeRule, type FakeTools } from "../harness/fake-tools/index.js";
+import * as rec from "../harness/fake-tools/recordings.js";
+import { fakeHost, runCli } from "../support/cli.js";
+
+const GiB = 1024 ** 3;
+
+/** A healthy Linux laptop: every tool present and current, Docker up, limits raised, no cluster yet. */
+function healthyRules(overrides: Partial<Record<string, Partial<FakeRule>>> = {}): FakeRule[] {
+  const rules: Record<string, FakeRule> = {
+    dockerVersion: {
+      tool: "docker",
+      args: ["version", "--format", "{{.Client.Version}}"],
+      stdout: rec.dockerClientVersion,
+    },
+    dockerInfo: { tool: "docker", args: ["info", "--format", "{{json .}}"], stdout: rec.dockerInfoJson() },
+    kindVersion: { tool: "kind", args: ["version"], stdout: rec.kindVersion },
+    kubectlVersion: {
+      tool: "kubectl",
+      args: ["version", "--client", "-o", "json"],
+      stdout: rec.kubectlVersionClientJson,
+    },
+    helmVersion: { tool: "helm", args: ["version", "--short"], stdout: rec.helmVersionShort },
+    sysctl: {
+      tool: "sysctl",
+      args: ["-n", "fs.inotify.max_user_watches", "fs.inotify.max_user_instances"],
+      stdout: "524288\n512\n",
+    },
+    kindClusters: { tool: "kind", args: ["get", "clusters"], ...rec.kindNoClusters },
+  };
+  return Object.entries(rules).map(([key, rule]) => ({ ...rule, ...overrides[key] }) as FakeRule);
+}
+
+describe("sre-lab doctor", () => {
+  let fake: FakeTools;
+  afterEach(() => {
+    fake.assertNoUnexpectedCalls();
+    fake.cleanup();
+  });
+
+  it("passes on a healthy machine and lists every check with ✓", async () => {
+    fake = createFakeTools().expect(...healthyRules());
+    const run = await runCli(["doctor"], { path: fake.path });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.map((l) => l.slice(0, 2).trim())).toEqual([
+      "✓",
+      "✓",
+      "✓",
+      "✓",
+      "✓",
+      "✓",
+      "✓",
+      "✓",
+      "✓",
+      "✓",
+    ]);
+    expect(run.stdout).toContain("kind            0.29.0 (>= 0.27.0)");
+    expect(run.stdout).toContain('no kind cluster "sre-lab" yet (sre-lab up creates it)');
+    fake.assertAllUsed();
+  });
+
+  it("ends with the Docker line and exit 1 when the daemon does not answer, and never asks kind about clusters", async () => {
+    fake = createFakeTools().expect(
+      ...healthyRules({
+        dockerVersion: { exitCode: 1, stderr: rec.dockerDaemonDown.stderr },
+        dockerInfo: rec.dockerDaemonDown,
+        kindClusters: { times: 0 },
+      }),
+    );
+    const run = await runCli(["doctor"], { path: fake.path });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✗ Docker daemon +not answering: Cannot connect to the Docker daemon/);
+    expect(run.stdout).toContain("- Lab cluster");
+    expect(run.stderr.trimEnd().split("\n")).toEqual([
+      "error: Docker daemon: not answering: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+      "hint: start Docker: sudo systemctl start docker (or start Docker Desktop), then run sre-lab doctor again",
+    ]);
+    expect(run.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    expect(fake.commandLines()).not.toContain("kind get clusters");
+  });
+
+  it("says how to fix a permission problem on the Docker socket", async () => {
+    fake = createFakeTools().expect(
+      ...healthyRules({ dockerInfo: rec.dockerPermissionDenied, kindClusters: { times: 0 } }),
+    );
+    const run = await runCli(["doctor"], { path: fake.path });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("hint: add yourself to the docker group (sudo usermod -aG docker $USER)");
+  });
+
+  it("fails for a missing or too old tool, naming the minimum and where to get it", async () => {
+    fake = createFakeTools({ missing: ["helm"] }).expect(
+      ...healthyRules({ kindVersion: { stdout: rec.kindVersionOld } }).filter((r) => r.tool !== "helm"),
+    );
+    const run = await runCli(["doctor"], { path: fake.path });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✗ kind +0\.20\.0 is older than the minimum 0\.27\.0/);
+    expect(run.stdout).toMatch(/✗ helm +not found on PATH\n +fix: install Helm: https:\/\/helm\.sh/);
+    expect(run.stderr).toContain("error: kind: 0.20.0 is older than the minimum 0.27.0");
+    expect(run.stderr).toContain("also blocking: helm");
+  });
+
+  it("warns (without blocking) about low inotify limits with the exact sysctl command", async () => {
+    fake = createFakeTools().expect(...healthyRules({ sysctl: { stdout: "8192\n128\n" } }));
+    const run = await runCli(["doctor"], { path: fake.path });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("! inotify limits  max_user_watches=8192, max_user_instances=128; too low");
+    expect(run.stdout).toContain(
+      "fix: sre-lab up raises them, or now: sudo sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512",
+    );
+  });
+
+  it("uses Docker Desktop's VM memory, not the host's, and skips host inotify there", async () => {
+    fake = createFakeTools().expect(
+      ...healthyRules({
+        dockerInfo: { stdout: rec.dockerInfoJson({ desktop: true, memGiB: 3.8, cpus: 4 }) },
+        sysctl: { times: 0 },
+      }),
+    );
+    const run = await runCli(["doctor"], {
+      path: fake.path,
+      host: fakeHost({ platform: "darwin", totalMemoryBytes: () => 32 * GiB }),
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /✗ Memory +3\.8 GiB available to Docker Desktop's VM; the lab needs at least 6\.0 GiB/,
+    );
+    expect(run.stdout).toContain("raise Docker Desktop's memory limit to 8.0 GiB (Settings → Resources)");
+    expect(run.stdout).toContain("- inotify limits  Docker Desktop: the limits live in its VM");
+  });
+
+  it("blocks on a busy lab port unless the lab itself holds it", async () => {
+    fake = createFakeTools().expect(...healthyRules());
+    const busy = await runCli(["doctor"], { path: fake.path, host: fakeHost({ busyPorts: [3000] }) });
+    expect(busy.code).toBe(1);
+    expect(busy.stdout).toContain("✗ Host ports      in use on 127.0.0.1: 3000 (grafana)");
+    expect(busy.stdout).toContain("lsof -nP -iTCP:3000 -sTCP:LISTEN");
+    fake.cleanup();
+
+    fake = createFakeTools().expect(
+      ...healthyRules({ kindClusters: { stdout: "kind\nsre-lab\n", stderr: "" } }),
+    );
+    const ours = await runCli(["doctor"], { path: fake.path, host: fakeHost({ busyPorts: [3000, 5001] }) });
+    expect(ours.code).toBe(0);
+    expect(ours.stdout).toContain('kind cluster "sre-lab" exists');
+  });
+
+  it("-o json prints the same verdicts as data, and only data, on stdout", async () => {
+    fake = createFakeTools().expect(
+      ...healthyRules({ dockerInfo: rec.dockerDaemonDown, kindClusters: { times: 0 } }),
+    );
+    const run = await runCli(["doctor", "-o", "json"], { path: fake.path });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as {
+      ok: boolean;
+      checks: { id: string; status: string; blocking: boolean }[];
+    };
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.id === "docker-daemon")).toMatchObject({
+      status: "fail",
+      blocking: true,
+    });
+    expect(report.checks.map((c) => c.id)).toEqual([
+      "tool-docker",
+      "docker-daemon",
+      "tool-kind",
+      "tool-kubectl",
+      "tool-helm",
+      "memory",
+      "cpu",
+      "inotify",
+      "ports",
+      "cluster",
+    ]);
+  });
+});

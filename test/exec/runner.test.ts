@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { InterruptedError } from "../../src/core/errors.js";
+import { formatCommandLine } from "../../src/exec/command-line.js";
+import { CommandFailedError, createExecaRunner, ToolNotFoundError } from "../../src/exec/runner.js";
+import { createFakeTools, type FakeTools } from "../harness/fake-tools/index.js";
+
+describe("formatCommandLine", () => {
+  it.each([
+    [["kind", "get", "clusters"], "kind get clusters"],
+    [["docker", "info", "--format", "{{json .}}"], "docker info --format '{{json .}}'"],
+    [["sh", "-c", "echo it's"], `sh -c 'echo it'"'"'s'`],
+    [["kubectl", ""], "kubectl ''"],
+  ])("renders %j as a pasteable shell line", (argv, line) => {
+    expect(formatCommandLine(argv)).toBe(line);
+  });
+});
+
+describe("execa runner", () => {
+  let fake: FakeTools;
+  afterEach(() => fake?.cleanup());
+
+  it("returns captured output and echoes the command line it runs", async () => {
+    fake = createFakeTools().expect({
+      tool: "kind",
+      args: ["version"],
+      stdout: "kind v0.29.0 go1.24.2 linux/amd64\n",
+    });
+    const echoed: string[] = [];
+    const runner = createExecaRunner({ env: { PATH: fake.path }, echo: (l) => echoed.push(l) });
+    const result = await runner.run("kind", ["version"]);
+    expect(result.stdout).toBe("kind v0.29.0 go1.24.2 linux/amd64\n");
+    expect(echoed).toEqual(["kind version"]);
+  });
+
+  it("throws CommandFailedError with the pasteable command and the output tail", async () => {
+    fake = createFakeTools().expect({
+      tool: "kind",
+      argsPrefix: ["create", "cluster"],
+      stderr:
+        'ERROR: failed to create cluster: node(s) already exist for a cluster with the name "sre-lab"\n',
+      exitCode: 1,
+    });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const error = await runner
+      .run("kind", ["create", "cluster", "--name", "sre-lab", "--config", "/tmp/my cluster.yaml"])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandFailedError);
+    const failed = error as CommandFailedError;
+    expect(failed.message).toBe("kind exited with code 1");
+    expect(failed.commandLine).toBe("kind create cluster --name sre-lab --config '/tmp/my cluster.yaml'");
+    expect(failed.details).toContain('node(s) already exist for a cluster with the name "sre-lab"');
+    expect(failed.exitCode).toBe(1);
+  });
+
+  it("returns a non-zero exit as data when allowFailure is set", async () => {
+    fake = createFakeTools().expect({
+      tool: "docker",
+      args: ["info"],
+      stderr: "Cannot connect\n",
+      exitCode: 1,
+    });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const result = await runner.run("docker", ["info"], { allowFailure: true });
+    expect(result).toMatchObject({ exitCode: 1, stderr: "Cannot connect\n" });
+  });
+
+  it("names the missing tool and how to install it", async () => {
+    fake = createFakeTools({ missing: ["helm"] });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const error = await runner.run("helm", ["version"]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolNotFoundError);
+    expect((error as ToolNotFoundError).message).toBe("helm is not installed or not on PATH");
+    expect((error as ToolNotFoundError).hint).toContain("https://helm.sh/docs/intro/install/");
+  });
+
+  it("kills a command that outlives its timeout and says so", async () => {
+    fake = createFakeTools().expect({ tool: "kubectl", argsPrefix: ["wait"], hang: true });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const error = await runner
+      .run("kubectl", ["wait", "--for=condition=Ready", "nodes", "--all"], { timeoutMs: 500 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandFailedError);
+    expect((error as CommandFailedError).message).toBe("kubectl did not finish within 500ms and was stopped");
+    expect((error as CommandFailedError).timedOut).toBe(true);
+  });
+
+  it("stops the running process on Ctrl-C and throws InterruptedError (exit 130)", async () => {
+    fake = createFakeTools().expect({
+      tool: "kind",
+      argsPrefix: ["create"],
+      hang: true,
+      stdout: "Creating cluster\n",
+    });
+    const controller = new AbortController();
+    const runner = createExecaRunner({ env: { PATH: fake.path }, signal: controller.signal });
+    const lines: string[] = [];
+    const running = runner.run("kind", ["create", "cluster"], { onLine: (l) => lines.push(l) });
+    await expect.poll(() => lines).toEqual(["Creating cluster"]);
+    controller.abort();
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect((error as InterruptedError).exitCode).toBe(130);
+    await expect
+      .poll(() => fake.signals())
+      .toEqual([{ tool: "kind", args: ["create", "cluster"], signal: "SIGTERM" }]);
+  });
+});

@@ -1,0 +1,89 @@
+// A stand-in for kind, docker, helm, kubectl, sysctl and sudo during tests.
+// Invoked by a generated /bin/sh wrapper as: node fake-tool.mjs <dir> <tool> [args…].
+// It answers from <dir>/rules.json (first rule whose tool and args match and that has uses left),
+// records every call in <dir>/calls.jsonl, and fails loudly on a call no rule expects.
+import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [dir, tool, ...args] = process.argv.slice(2);
+
+function readStdin() {
+  try {
+    return readFileSync(0, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function withLock(fn) {
+  const lock = join(dir, "lock");
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error("fake tool: lock timeout");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function matches(rule, tool, args) {
+  if (rule.tool !== tool) return false;
+  if (rule.args) return rule.args.length === args.length && rule.args.every((a, i) => a === args[i]);
+  if (rule.argsPrefix) return rule.argsPrefix.every((a, i) => a === args[i]);
+  return true;
+}
+
+const stdin = readStdin();
+const ruleIndex = withLock(() => {
+  const rules = JSON.parse(readFileSync(join(dir, "rules.json"), "utf8"));
+  let used = {};
+  try {
+    used = JSON.parse(readFileSync(join(dir, "used.json"), "utf8"));
+  } catch {}
+  const index = rules.findIndex(
+    (rule, i) => matches(rule, tool, args) && (rule.times === "any" || (used[i] ?? 0) < (rule.times ?? 1)),
+  );
+  if (index >= 0) {
+    used[index] = (used[index] ?? 0) + 1;
+    writeFileSync(join(dir, "used.json"), JSON.stringify(used));
+  }
+  appendFileSync(
+    join(dir, "calls.jsonl"),
+    `${JSON.stringify({ tool, args, stdin, rule: index >= 0 ? index : null, pid: process.pid })}\n`,
+  );
+  return index;
+});
+
+if (ruleIndex < 0) {
+  process.stderr.write(`fake ${tool}: unexpected invocation: ${[tool, ...args].join(" ")}\n`);
+  process.exit(97);
+}
+
+const rules = JSON.parse(readFileSync(join(dir, "rules.json"), "utf8"));
+const rule = rules[ruleIndex];
+const respond = () => {
+  if (rule.stdout) process.stdout.write(rule.stdout);
+  if (rule.stderr) process.stderr.write(rule.stderr);
+  process.exitCode = rule.exitCode ?? 0;
+};
+if (rule.hang) {
+  // Behave like a long-running command: wait to be killed (Ctrl-C and timeout tests).
+  process.on("SIGTERM", () => {
+    appendFileSync(join(dir, "signals.jsonl"), `${JSON.stringify({ tool, args, signal: "SIGTERM" })}\n`);
+    process.exit(143);
+  });
+  if (rule.stdout) process.stdout.write(rule.stdout);
+  setInterval(() => {}, 1_000);
+} else if (rule.delayMs) {
+  setTimeout(respond, rule.delayMs);
+} else {
+  respond();
+}

@@ -1,0 +1,57 @@
+/** Runs the CLI in-process with captured stdout/stderr, the fakes on PATH and a scripted host. */
+import { Writable } from "node:stream";
+import { main } from "../../src/cli/main.js";
+import type { HostProbe } from "../../src/core/host.js";
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+class Capture extends Writable {
+  text = "";
+  constructor(readonly isTTY: boolean) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+const GiB = 1024 ** 3;
+
+export function fakeHost(overrides: Partial<HostProbe> & { busyPorts?: number[] } = {}): HostProbe {
+  const { busyPorts = [], ...rest } = overrides;
+  return {
+    platform: "linux",
+    totalMemoryBytes: () => 16 * GiB,
+    cpuCount: () => 8,
+    isPortFree: async (port) => !busyPorts.includes(port),
+    ...rest,
+  };
+}
+
+export async function runCli(
+  args: string[],
+  options: {
+    path?: string;
+    env?: NodeJS.ProcessEnv;
+    host?: HostProbe;
+    tty?: boolean;
+    signal?: AbortSignal;
+  } = {},
+): Promise<CliRun> {
+  const stdout = new Capture(options.tty ?? false);
+  const stderr = new Capture(options.tty ?? false);
+  const env = { PATH: options.path ?? "/nonexistent", HOME: "/nonexistent-home", ...options.env };
+  const code = await main(args, {
+    stdout,
+    stderr,
+    env,
+    host: options.host ?? fakeHost(),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
