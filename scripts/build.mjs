@@ -1,6 +1,7 @@
 // Builds dist/ with esbuild. Two entry points, bundled separately:
-//  - dist/cli.js: the CLI. npm dependencies stay external (installed with the package); command
-//    modules are split into chunks so `--help` loads only the wiring (lazy imports).
+//  - dist/cli.js: the CLI. The small packages every start needs (commander, chalk) are bundled in,
+//    so `--help` reads one file instead of resolving a dozen in node_modules; the heavy ones stay
+//    external and are imported lazily. Command modules are split into chunks (lazy imports).
 //  - dist/agent.js (when src/agent/main.ts exists): the in-cluster agent, one self-contained file
 //    with no npm dependencies left to install, small enough for a ConfigMap.
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -29,7 +30,7 @@ await build({
   entryPoints: { cli: "src/cli/main.ts" },
   outdir: dist,
   splitting: true,
-  packages: "external",
+  external: ["@kubernetes/client-node", "listr2", "ollama", "execa", "yaml"],
   chunkNames: "chunks/[name]-[hash]",
 });
 

@@ -7,9 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import type { Context } from "../core/context.js";
 import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
-import { colorEnabled, createOutput, makeStyler } from "../core/output.js";
 import type { Runner } from "../exec/runner.js";
-import { renderError } from "./errors.js";
 import { VERSION } from "./version.js";
 
 export interface CliDeps {
@@ -37,6 +35,7 @@ export function outputOption(): Option {
 }
 
 async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: AbortSignal): Promise<Context> {
+  const { createOutput } = await import("../core/output.js");
   const out = createOutput({
     stdout: deps.stdout as never,
     stderr: deps.stderr as never,
@@ -114,9 +113,6 @@ export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): 
     signal = controller.signal;
     removeHandlers = installSignalHandlers(controller, deps.stderr);
   }
-  const verbose = args.includes("-v") || args.includes("--verbose");
-  const noColor = args.includes("--no-color");
-  const style = makeStyler(colorEnabled(deps.stderr, deps.env, noColor));
   try {
     await buildProgram(deps, signal).parseAsync(args, { from: "user" });
     if (signal.aborted) throw new InterruptedError();
@@ -128,6 +124,13 @@ export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): 
       return ExitCode.usage;
     }
     const shown = signal.aborted && !(error instanceof UsageError) ? new InterruptedError() : error;
+    // Loaded only on failure: a successful --help never pays for chalk.
+    const [{ renderError }, { makeStyler, colorEnabled }] = await Promise.all([
+      import("./errors.js"),
+      import("../core/output.js"),
+    ]);
+    const verbose = args.includes("-v") || args.includes("--verbose");
+    const style = makeStyler(colorEnabled(deps.stderr, deps.env, args.includes("--no-color")));
     const { text, exitCode } = renderError(shown, style, verbose);
     deps.stderr.write(text);
     return exitCode;
