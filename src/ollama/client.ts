@@ -19,6 +19,7 @@
  */
 import type { ChatRequest, Ollama } from "ollama";
 import { InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
+import { formatDuration } from "../exec/runner.js";
 import {
   OllamaAnswerCutOffError,
   OllamaDeadlineError,
@@ -142,7 +143,7 @@ export function createOllamaClient(options: OllamaClientOptions): OllamaClient {
       if (error instanceof SreLabError) throw error;
       if (scope.stopReason === "interrupted") throw new InterruptedError();
       if (scope.stopReason === "deadline") {
-        throw new OllamaUnreachableError(host, `no response within ${formatMs(requestTimeoutMs)}`, {
+        throw new OllamaUnreachableError(host, `no response within ${formatDuration(requestTimeoutMs)}`, {
           cause: error,
         });
       }
@@ -414,16 +415,18 @@ function mapPullError(
       return new InterruptedError();
     case "stalled":
       if (last === undefined) {
-        return new OllamaUnreachableError(host, `no response within ${formatMs(stallMs)}`, { cause: error });
+        return new OllamaUnreachableError(host, `no response within ${formatDuration(stallMs)}`, {
+          cause: error,
+        });
       }
       return new OllamaDeadlineError(
-        `pulling ${model} stalled: no progress from Ollama at ${host} for ${formatMs(stallMs)}${lastSeen}`,
+        `pulling ${model} stalled: no progress from Ollama at ${host} for ${formatDuration(stallMs)}${lastSeen}`,
         { partialText: "", tokens: 0 },
         { hint: `check that the Ollama pod can reach registry.ollama.ai, then ${rerun}`, cause: error },
       );
     case "deadline":
       return new OllamaDeadlineError(
-        `pulling ${model} did not finish within ${formatMs(timeoutMs)}${lastSeen}`,
+        `pulling ${model} did not finish within ${formatDuration(timeoutMs)}${lastSeen}`,
         { partialText: "", tokens: 0 },
         { hint: rerun, cause: error },
       );
@@ -479,15 +482,15 @@ function mapChatError(error: unknown, context: ChatContext): unknown {
       return new InterruptedError();
     case "first-token":
       return new OllamaDeadlineError(
-        `${model} at ${host} produced no first token within ${formatMs(firstTokenMs)}`,
+        `${model} at ${host} produced no first token within ${formatDuration(firstTokenMs)}`,
         partial,
         { hint: slowHint, cause: error },
       );
     case "deadline":
       return new OllamaDeadlineError(
         partial.tokens === 0
-          ? `${model} at ${host} did not answer within ${formatMs(answerMs)}`
-          : `the answer from ${model} did not finish within ${formatMs(answerMs)}; cut off after ${partial.tokens} tokens`,
+          ? `${model} at ${host} did not answer within ${formatDuration(answerMs)}`
+          : `the answer from ${model} did not finish within ${formatDuration(answerMs)}; cut off after ${partial.tokens} tokens`,
         partial,
         { hint: slowHint, cause: error },
       );
@@ -618,10 +621,6 @@ function positiveMs(value: number | undefined, fallback: number, name: string): 
   if (!Number.isFinite(value) || value <= 0)
     throw new UsageError(`${name} must be a positive number of milliseconds`);
   return value;
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 function describeProgress(progress: PullProgress): string {
