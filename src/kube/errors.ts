@@ -147,5 +147,14 @@ export function toKubeError(error: unknown, scope: ErrorScope): SreLabError {
     });
   }
   const text = error instanceof Error ? error.message : String(error);
+  if (/fetch failed/.test(text)) {
+    // undici's TypeError("fetch failed") without a network code: name the underlying cause.
+    const cause = (error as { cause?: { message?: string; cause?: { message?: string } } }).cause;
+    const why = cause?.cause?.message ?? cause?.message ?? "connection failed";
+    return new KubeUnreachableError(`cannot reach the Kubernetes API at ${scope.server} (${why})`, {
+      cause: error,
+      hint: `is the cluster for context "${scope.context}" running? Check with: kubectl --context ${scope.context} get nodes`,
+    });
+  }
   return new SreLabError(`${scope.action} failed: ${text}`, { cause: error });
 }
