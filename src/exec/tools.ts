@@ -2,6 +2,7 @@
  * The external tools sre-lab drives, declared once: minimum versions, how to read a version,
  * and how to install each. doctor, the runner's "not found" errors and the docs all read this.
  */
+import versions from "../../versions.json" with { type: "json" };
 
 export type ToolName = "docker" | "kind" | "kubectl" | "helm" | "sysctl" | "sudo";
 
@@ -24,7 +25,8 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
   },
   kind: {
     name: "kind",
-    minVersion: "0.27.0",
+    // The kind release whose default node image versions.json pins: older kinds may not boot it.
+    minVersion: versions.kind.version.replace(/^v/, ""),
     versionArgs: ["version"],
     install: "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
   },

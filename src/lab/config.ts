@@ -13,12 +13,40 @@ export const REGISTRY = {
   port: 5000,
 } as const;
 
-/** Host ports (bound to 127.0.0.1 only) that kind maps to NodePort services for `sre-lab open`. */
-export const HOST_PORTS = {
-  app: 8080,
-  grafana: 3000,
-  argocd: 8443,
-  prometheus: 9090,
+/**
+ * What `sre-lab open` exposes: each host port (bound to 127.0.0.1 only) is mapped by kind's
+ * extraPortMappings on the control-plane node to a NodePort service.
+ */
+export const EXPOSED = {
+  app: { host: 8080, nodePort: 30080 },
+  grafana: { host: 3000, nodePort: 30300 },
+  argocd: { host: 8443, nodePort: 30443 },
+  prometheus: { host: 9090, nodePort: 30090 },
+} as const;
+
+export const HOST_PORTS = Object.fromEntries(Object.entries(EXPOSED).map(([name, p]) => [name, p.host])) as {
+  [K in keyof typeof EXPOSED]: (typeof EXPOSED)[K]["host"];
+};
+
+export const NAMESPACES = {
+  argocd: "argocd",
+  app: "sre-lab-app",
+  ollama: "ollama",
+  monitoring: "monitoring",
+} as const;
+
+/** Node label that tells the AI worker (`ai`) from the apps worker (`apps`). */
+export const NODE_ROLE_LABEL = "sre-lab.dev/role";
+
+/** Where the host's model cache is mounted inside the AI worker (Ollama's hostPath model store). */
+export const MODEL_CACHE_NODE_PATH = "/var/lib/sre-lab/ollama";
+
+/** Created by `up` with a random password, never stored in Git. */
+export const GRAFANA_ADMIN_SECRET = {
+  namespace: "monitoring",
+  name: "grafana-admin",
+  userKey: "admin-user",
+  passwordKey: "admin-password",
 } as const;
 
 /** Every host port `up` binds: doctor checks they are free before anything is created. */
@@ -32,19 +60,19 @@ export function labHostPorts(): { name: string; port: number }[] {
 const GiB = 1024 ** 3;
 
 /**
- * What the lab needs from Docker (memory) and the host (CPU). The line items are the pods' memory
- * limits plus kind's node overhead, rounded up; Phi-3 mini (Q4, ~2.3 GB on disk) with a 4k context
- * dominates. Below `minimum` the model cannot load next to the rest; below `recommended` expect
- * evictions under load.
+ * What the lab needs from Docker (memory) and the host (CPU). Each line is what the pods request in
+ * manifests/ (test/manifests/kustomize-and-budget.test.ts keeps these in step) plus kind's own nodes.
+ * Below `minimum` the requests cannot all be scheduled next to kind; `recommended` leaves room for the
+ * limits (Ollama may use 4 GiB while answering).
  */
 export const RESOURCE_BUDGET = {
   memory: {
     items: [
-      { what: "Ollama + phi3:mini (4k context)", bytes: 3.5 * GiB },
+      { what: "Ollama with phi3:mini (4k context)", bytes: 3 * GiB },
       { what: "kind nodes (control plane, 2 workers)", bytes: 1.5 * GiB },
-      { what: "Argo CD", bytes: 0.75 * GiB },
-      { what: "Prometheus, Grafana, kube-state-metrics", bytes: 1 * GiB },
-      { what: "target app (2 × 256Mi) and metrics-server", bytes: 0.6 * GiB },
+      { what: "Argo CD", bytes: 0.5 * GiB },
+      { what: "Prometheus, kube-state-metrics, Grafana", bytes: 0.55 * GiB },
+      { what: "target app (2 replicas) and metrics-server", bytes: 0.31 * GiB },
     ],
     minimumBytes: 6 * GiB,
     recommendedBytes: 8 * GiB,

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
+import versions from "../../versions.json" with { type: "json" };
 import { createFakeTools, type FakeRule, type FakeTools } from "../harness/fake-tools/index.js";
 import * as rec from "../harness/fake-tools/recordings.js";
 import { fakeHost, runCli } from "../support/cli.js";
 
 const GiB = 1024 ** 3;
+const KIND_MIN = versions.kind.version.replace(/^v/, "");
 
 /** A healthy Linux laptop: every tool present and current, Docker up, limits raised, no cluster yet. */
 function healthyRules(overrides: Partial<Record<string, Partial<FakeRule>>> = {}): FakeRule[] {
@@ -56,7 +58,7 @@ describe("sre-lab doctor", () => {
       "✓",
       "✓",
     ]);
-    expect(run.stdout).toContain("kind            0.29.0 (>= 0.27.0)");
+    expect(run.stdout).toContain(`kind            ${KIND_MIN} (>= ${KIND_MIN})`);
     expect(run.stdout).toContain('no kind cluster "sre-lab" yet (sre-lab up creates it)');
     fake.assertAllUsed();
   });
@@ -96,9 +98,9 @@ describe("sre-lab doctor", () => {
     );
     const run = await runCli(["doctor"], { path: fake.path });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/✗ kind +0\.20\.0 is older than the minimum 0\.27\.0/);
+    expect(run.stdout).toContain(`✗ kind            0.20.0 is older than the minimum ${KIND_MIN}`);
     expect(run.stdout).toMatch(/✗ helm +not found on PATH\n +fix: install Helm: https:\/\/helm\.sh/);
-    expect(run.stderr).toContain("error: kind: 0.20.0 is older than the minimum 0.27.0");
+    expect(run.stderr).toContain(`error: kind: 0.20.0 is older than the minimum ${KIND_MIN}`);
     expect(run.stderr).toContain("also blocking: helm");
   });
 

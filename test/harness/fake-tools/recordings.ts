@@ -2,6 +2,7 @@
  * Outputs of the real tools, as they print them, for the fakes to replay.
  * kubectl's was recorded on this machine; the others follow the tools' documented formats.
  */
+import versions from "../../../versions.json" with { type: "json" };
 
 export const kubectlVersionClientJson = `${JSON.stringify(
   {
@@ -22,7 +23,8 @@ export const kubectlVersionClientJson = `${JSON.stringify(
   2,
 )}\n`;
 
-export const kindVersion = "kind v0.29.0 go1.24.2 linux/amd64\n";
+/** The kind release versions.json pins (its default node image is the lab's). */
+export const kindVersion = `kind ${versions.kind.version} go1.24.6 linux/amd64\n`;
 export const kindVersionOld = "kind v0.20.0 go1.20.4 linux/amd64\n";
 export const helmVersionShort = "v3.18.4+gd80839c\n";
 export const dockerClientVersion = "28.2.2\n";
