@@ -29,8 +29,29 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface StartOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** A long-running process (a port-forward, a log tail): stopped by stop(), by Ctrl-C, or by exiting. */
+export interface RunningProcess {
+  argv: string[];
+  /**
+   * Resolves with the first stdout or stderr line matching `pattern` (for example kubectl's
+   * "Forwarding from 127.0.0.1:41234 -> 3000"); rejects when the process exits first or after
+   * `timeoutMs`, with its output in the error.
+   */
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Resolves when the process ends on its own (or after stop()). */
+  readonly exited: Promise<RunResult>;
+  /** SIGTERM, then SIGKILL after 3 s; resolves when it is gone. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
 export interface Runner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  start(file: string, args: readonly string[], options?: StartOptions): Promise<RunningProcess>;
 }
 
 export class CommandFailedError extends SreLabError {
@@ -163,6 +184,103 @@ export function createExecaRunner(options: ExecaRunnerOptions = {}): Runner {
         });
       }
       return { argv, exitCode, stdout, stderr };
+    },
+
+    async start(file, args, startOptions = {}) {
+      const argv = [file, ...args];
+      options.echo?.(formatCommandLine(argv));
+      if (options.signal?.aborted) throw new InterruptedError();
+      const { execa } = await import("execa");
+      const subprocess = execa(file, args, {
+        reject: false,
+        forceKillAfterDelay: 3_000,
+        ...(options.signal ? { cancelSignal: options.signal } : {}),
+        stdin: "ignore",
+        ...(startOptions.cwd !== undefined ? { cwd: startOptions.cwd } : {}),
+        env: { ...(options.env ?? process.env), ...startOptions.env },
+        extendEnv: false,
+        stripFinalNewline: false,
+      });
+      let output = "";
+      const listeners = new Set<(line: string) => void>();
+      let pending = "";
+      const onChunk = (chunk: Buffer) => {
+        const text = chunk.toString("utf8");
+        output = (output + text).slice(-20_000);
+        pending += text;
+        let newline = pending.indexOf("\n");
+        while (newline >= 0) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          for (const listener of listeners) listener(line);
+          newline = pending.indexOf("\n");
+        }
+      };
+      subprocess.stdout?.on("data", onChunk);
+      subprocess.stderr?.on("data", onChunk);
+      const exited: Promise<RunResult> = subprocess.then((result) => ({
+        argv,
+        exitCode: result.exitCode ?? 1,
+        stdout: String(result.stdout ?? ""),
+        stderr: String(result.stderr ?? ""),
+      }));
+      let ended = false;
+      void exited.then(() => {
+        ended = true;
+      });
+      if (subprocess.pid === undefined) {
+        // The spawn itself failed (no such file, not executable).
+        const failed = (await subprocess) as { code?: string; shortMessage?: string };
+        if (failed.code === "ENOENT") throw new ToolNotFoundError(file);
+        throw new CommandFailedError(
+          `${file} could not be started: ${failed.shortMessage ?? "unknown error"}`,
+          {
+            argv,
+            stdout: "",
+            stderr: "",
+            timedOut: false,
+          },
+        );
+      }
+      return {
+        argv,
+        exited,
+        waitForLine(pattern, timeoutMs) {
+          return new Promise((resolve, reject) => {
+            const fail = (message: string) => {
+              cleanup();
+              reject(new CommandFailedError(message, { argv, stdout: output, stderr: "", timedOut: false }));
+            };
+            const listener = (line: string) => {
+              const match = pattern.exec(line);
+              if (match) {
+                cleanup();
+                resolve(match);
+              }
+            };
+            const timer = setTimeout(
+              () => fail(`${file} did not report ready within ${formatDuration(timeoutMs)}`),
+              timeoutMs,
+            );
+            const cleanup = () => {
+              clearTimeout(timer);
+              listeners.delete(listener);
+            };
+            listeners.add(listener);
+            void exited.then((result) => {
+              if (!listeners.has(listener)) return;
+              if (options.signal?.aborted) {
+                cleanup();
+                reject(new InterruptedError());
+              } else fail(`${file} exited with code ${result.exitCode} before it was ready`);
+            });
+          });
+        },
+        async stop() {
+          if (!ended) subprocess.kill("SIGTERM");
+          await exited;
+        },
+      };
     },
   };
 }

@@ -104,4 +104,52 @@ describe("execa runner", () => {
       .poll(() => fake.signals())
       .toEqual([{ tool: "kind", args: ["create", "cluster"], signal: "SIGTERM" }]);
   });
+
+  it("starts a long-running process, waits for its ready line, and stops it", async () => {
+    fake = createFakeTools().expect({
+      tool: "kubectl",
+      argsPrefix: ["port-forward"],
+      hang: true,
+      stdout: "Forwarding from 127.0.0.1:41234 -> 3000\nForwarding from [::1]:41234 -> 3000\n",
+    });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const forward = await runner.start("kubectl", [
+      "port-forward",
+      "-n",
+      "monitoring",
+      "svc/grafana",
+      "0:80",
+    ]);
+    const match = await forward.waitForLine(/^Forwarding from 127\.0\.0\.1:(\d+) ->/, 5_000);
+    expect(match[1]).toBe("41234");
+    await forward.stop();
+    expect(fake.signals()).toEqual([
+      {
+        tool: "kubectl",
+        args: ["port-forward", "-n", "monitoring", "svc/grafana", "0:80"],
+        signal: "SIGTERM",
+      },
+    ]);
+  });
+
+  it("reports a long-running process that dies before it is ready, with its output", async () => {
+    fake = createFakeTools().expect({
+      tool: "kubectl",
+      argsPrefix: ["port-forward"],
+      stderr: 'error: services "grafana" not found\n',
+      exitCode: 1,
+    });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const forward = await runner.start("kubectl", ["port-forward", "svc/grafana", "0:80"]);
+    const error = await forward.waitForLine(/^Forwarding from/, 5_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandFailedError);
+    expect((error as CommandFailedError).message).toBe("kubectl exited with code 1 before it was ready");
+    expect((error as CommandFailedError).details).toContain('services "grafana" not found');
+  });
+
+  it("says which tool is missing when a long-running one cannot start", async () => {
+    fake = createFakeTools({ missing: ["kubectl"] });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    await expect(runner.start("kubectl", ["port-forward"])).rejects.toBeInstanceOf(ToolNotFoundError);
+  });
 });
