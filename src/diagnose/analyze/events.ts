@@ -33,8 +33,15 @@ export function podEvents(raw: readonly unknown[], pod: PodIdentity): PodEvent[]
     const type = text(event, "type") ?? "Normal";
     const reason = text(event, "reason") ?? "";
     const message = (text(event, "message") ?? text(event, "note") ?? "").trim();
-    const container = containerOf(text(event, "involvedObject", "fieldPath") ?? text(event, "regarding", "fieldPath"));
-    const count = Math.max(1, num(event, "count") ?? 0, num(event, "series", "count") ?? 0, num(event, "deprecatedCount") ?? 0);
+    const container = containerOf(
+      text(event, "involvedObject", "fieldPath") ?? text(event, "regarding", "fieldPath"),
+    );
+    const count = Math.max(
+      1,
+      num(event, "count") ?? 0,
+      num(event, "series", "count") ?? 0,
+      num(event, "deprecatedCount") ?? 0,
+    );
     const lastSeen =
       text(event, "series", "lastObservedTime") ??
       text(event, "lastTimestamp") ??
@@ -42,7 +49,9 @@ export function podEvents(raw: readonly unknown[], pod: PodIdentity): PodEvent[]
       text(event, "firstTimestamp") ??
       text(event, "metadata", "creationTimestamp");
     const source =
-      text(event, "source", "component") ?? text(event, "reportingComponent") ?? text(event, "reportingController");
+      text(event, "source", "component") ??
+      text(event, "reportingComponent") ??
+      text(event, "reportingController");
     const lastMs = timeOf(lastSeen) ?? 0;
 
     const key = `${type}\u0000${reason}\u0000${message}\u0000${container ?? ""}`;
@@ -93,10 +102,12 @@ export function containerOf(fieldPath: string | undefined): string | undefined {
   return fieldPath.slice(open + 1, close);
 }
 
-/** One line for evidence: `event Warning BackOff (x7, 2025-05-20T14:17:39Z): <message>`. */
+/**
+ * One line for evidence, message first so that shortening keeps it:
+ * `event Warning BackOff x7: <message> (last 2025-05-20T14:17:39Z)`.
+ */
 export function describeEvent(event: PodEvent): string {
-  const times = event.count > 1 ? `x${event.count}` : "";
-  const when = event.lastSeen ? event.lastSeen.replace(/\.\d+Z$/, "Z") : "";
-  const meta = [times, when].filter((s) => s !== "").join(", ");
-  return `event ${event.type} ${event.reason}${meta ? ` (${meta})` : ""}: ${event.message}`;
+  const times = event.count > 1 ? ` x${event.count}` : "";
+  const when = event.lastSeen ? ` (last ${event.lastSeen.replace(/\.\d+Z$/, "Z")})` : "";
+  return `event ${event.type} ${event.reason}${times}: ${event.message}${when}`;
 }
