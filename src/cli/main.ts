@@ -8,6 +8,7 @@ import type { Context } from "../core/context.js";
 import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
+import type { KubeClient } from "../kube/client.js";
 import { VERSION } from "./version.js";
 
 export interface CliDeps {
@@ -50,6 +51,8 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
   ]);
   const runner =
     deps.runner ?? createExecaRunner({ signal, env: deps.env, echo: (line) => out.debug(`$ ${line}`) });
+  const kubeTarget = { kubeconfig: globals.kubeconfig, context: globals.context };
+  let kube: Promise<KubeClient> | undefined;
   return {
     runner,
     out,
@@ -57,7 +60,13 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     clock: systemClock,
     env: deps.env,
     signal,
-    kubeTarget: { kubeconfig: globals.kubeconfig, context: globals.context },
+    kubeTarget,
+    kube: () => {
+      kube ??= import("../kube/client.js").then(({ createKubeClient }) =>
+        createKubeClient({ ...kubeTarget, env: deps.env, signal }),
+      );
+      return kube;
+    },
   };
 }
 
@@ -93,6 +102,32 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .action(async (options: { output: OutputFormat }, command: Command) => {
       const { doctorCommand } = await import("./commands/doctor.js");
       await doctorCommand(await withContext(command), options);
+    });
+
+  program
+    .command("up")
+    .description(
+      "stand up the lab: kind cluster, local registry, Argo CD, and through GitOps the app, Ollama and monitoring",
+    )
+    .option("-y, --yes", "run host changes (sudo sysctl) without asking")
+    .option("--persist", "also write the sysctl limits to /etc/sysctl.d so they survive a reboot")
+    .option("--no-sysctl", "leave the host's inotify limits alone")
+    .option("--recreate", "delete and re-create a lab cluster that was made from a different config")
+    .option("--dry-run", "print every command and manifest up would apply, and change nothing")
+    .option("--model <name>", "Ollama model to make sure of", "phi3:mini")
+    .option("--skip-model", "do not wait for or pull the model")
+    .option(
+      "--model-cache <dir>",
+      "host directory that keeps models across down/up (default ~/.cache/sre-lab/ollama)",
+    )
+    .option("--repo-url <url>", "Git remote Argo CD reads instead of the published OCI artifact")
+    .option("--revision <ref>", "Git revision for --repo-url (default HEAD)")
+    .option("--provider <name>", "kind (create the lab cluster) or existing (use --context as it is)", "kind")
+    .option("--timeout <duration>", "deadline for the Applications to become Synced and Healthy", "15m")
+    .addOption(outputOption())
+    .action(async (options: import("./commands/up.js").UpFlags, command: Command) => {
+      const { upCommand } = await import("./commands/up.js");
+      await upCommand(await withContext(command), options, deps.stderr);
     });
 
   return program;

@@ -4,6 +4,7 @@
  * Nothing here is created at import time; the CLI builds one per invocation and tests build their own.
  */
 import type { Runner } from "../exec/runner.js";
+import type { KubeClient } from "../kube/client.js";
 import type { HostProbe } from "./host.js";
 import type { Output } from "./output.js";
 
@@ -28,4 +29,6 @@ export interface Context {
   /** Fires on Ctrl-C; every wait and subprocess honours it. */
   signal: AbortSignal;
   kubeTarget: KubeTarget;
+  /** The Kubernetes client for kubeTarget, created (and client-node loaded) on first call. */
+  kube(): Promise<KubeClient>;
 }

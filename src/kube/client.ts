@@ -75,6 +75,7 @@ export interface KubeClient {
   /**
    * Lists, then watches, the matching objects until `check` returns a value, which is returned.
    * Re-lists when a watch ends early; throws DeadlineError (with the last state) after `timeoutMs`.
+   * `check` may throw to end the wait with a failure (for example an Application that failed to sync).
    */
   waitFor<T extends KubeObject, R>(
     apiVersion: string,
@@ -353,52 +354,60 @@ async function waitFor<T extends KubeObject, R>(
     if (ready !== undefined) return ready;
 
     const remainingSeconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-    const outcome = await new Promise<{ value?: R; ended: boolean; error?: unknown }>((resolve) => {
-      let controller: AbortController | undefined;
-      let settled = false;
-      const settle = (result: { value?: R; ended: boolean; error?: unknown }) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        deps.signal?.removeEventListener("abort", onAbort);
-        controller?.abort();
-        resolve(result);
-      };
-      const timer = setTimeout(() => settle({ ended: true }), Math.max(0, deadline - Date.now()));
-      const onAbort = () => settle({ ended: true, error: new InterruptedError() });
-      deps.signal?.addEventListener("abort", onAbort, { once: true });
-      deps.watch
-        .watch(
-          path,
-          {
-            resourceVersion: listed.metadata?.resourceVersion,
-            labelSelector: opts.labelSelector,
-            fieldSelector: opts.fieldSelector,
-            timeoutSeconds: remainingSeconds,
-            allowWatchBookmarks: true,
-          },
-          (type: string, object: T) => {
-            if (type === "ERROR") {
-              settle({ ended: true }); // e.g. 410 Gone: re-list and watch again
-              return;
-            }
-            if (type === "BOOKMARK") return;
-            if (type === "DELETED") seen.delete(key(object));
-            else seen.set(key(object), object);
-            const value = check([...seen.values()]);
-            if (value !== undefined) settle({ value, ended: false });
-          },
-          (error: unknown) => settle({ ended: true, error }),
-        )
-        .then(
-          (c) => {
-            controller = c;
-            if (settled) c.abort();
-          },
-          (error: unknown) => settle({ ended: true, error }),
-        );
-    });
+    const outcome = await new Promise<{ value?: R; ended: boolean; error?: unknown; fatal?: boolean }>(
+      (resolve) => {
+        let controller: AbortController | undefined;
+        let settled = false;
+        const settle = (result: { value?: R; ended: boolean; error?: unknown; fatal?: boolean }) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          deps.signal?.removeEventListener("abort", onAbort);
+          controller?.abort();
+          resolve(result);
+        };
+        const timer = setTimeout(() => settle({ ended: true }), Math.max(0, deadline - Date.now()));
+        const onAbort = () => settle({ ended: true, error: new InterruptedError() });
+        deps.signal?.addEventListener("abort", onAbort, { once: true });
+        deps.watch
+          .watch(
+            path,
+            {
+              resourceVersion: listed.metadata?.resourceVersion,
+              labelSelector: opts.labelSelector,
+              fieldSelector: opts.fieldSelector,
+              timeoutSeconds: remainingSeconds,
+              allowWatchBookmarks: true,
+            },
+            (type: string, object: T) => {
+              if (type === "ERROR") {
+                settle({ ended: true }); // e.g. 410 Gone: re-list and watch again
+                return;
+              }
+              if (type === "BOOKMARK") return;
+              if (type === "DELETED") seen.delete(key(object));
+              else seen.set(key(object), object);
+              // client-node swallows what a watch callback throws: carry a failing check out by hand.
+              try {
+                const value = check([...seen.values()]);
+                if (value !== undefined) settle({ value, ended: false });
+              } catch (error) {
+                settle({ ended: true, error, fatal: true });
+              }
+            },
+            (error: unknown) => settle({ ended: true, error }),
+          )
+          .then(
+            (c) => {
+              controller = c;
+              if (settled) c.abort();
+            },
+            (error: unknown) => settle({ ended: true, error }),
+          );
+      },
+    );
     if (outcome.value !== undefined) return outcome.value;
+    if (outcome.fatal) throw outcome.error;
     if (outcome.error instanceof InterruptedError || deps.signal?.aborted) throw new InterruptedError();
     if (outcome.error && (outcome.error as { name?: string }).name !== "AbortError") {
       // A broken watch is retried by re-listing; a persistent failure surfaces from list().

@@ -1,0 +1,155 @@
+/**
+ * Step 4: the kind cluster. Reuses a cluster made from the same config (nodes carry its hash),
+ * refuses one made from another unless --recreate, wires containerd on every node to the local
+ * registry, and waits until every node is Ready (kind itself waits only for the control plane).
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import type { Step } from "../../cli/tasks.js";
+import { InterruptedError, SreLabError } from "../../core/errors.js";
+import type { KubeObject } from "../../kube/client.js";
+import { CLUSTER_NAME, REGISTRY } from "../config.js";
+import { CONFIG_HASH_LABEL, renderKindConfig } from "../kind-config.js";
+import { labPaths } from "../paths.js";
+import type { UpState } from "./options.js";
+
+const HOSTS_DIR = `/etc/containerd/certs.d/localhost:${REGISTRY.hostPort}`;
+export const NODES_READY_TIMEOUT_MS = 300_000;
+
+interface NodeObject extends KubeObject {
+  status?: { conditions?: { type: string; status: string; reason?: string }[] };
+}
+
+export function isNodeReady(node: NodeObject): boolean {
+  return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+}
+
+async function clusterExists(state: UpState): Promise<boolean> {
+  const result = await state.ctx.runner.run("kind", ["get", "clusters"], { timeoutMs: 30_000 });
+  return result.stdout.split("\n").some((line) => line.trim() === CLUSTER_NAME);
+}
+
+export function clusterStep(): Step<UpState> {
+  return {
+    id: "cluster",
+    title: `Cluster ${CLUSTER_NAME}`,
+    async run(state, handle) {
+      const { ctx, options } = state;
+      if (options.provider === "existing") return { status: "skipped", detail: "using the existing cluster" };
+      const config = await renderKindConfig({ modelCache: options.modelCache, name: CLUSTER_NAME });
+      let created = false;
+      let recreated = false;
+      const exists = await clusterExists(state);
+
+      if (exists) {
+        const kube = await state.kube();
+        const nodes = await kube.list<NodeObject>("v1", "Node");
+        const hashes = new Set(nodes.map((n) => n.metadata?.labels?.[CONFIG_HASH_LABEL] ?? "none"));
+        if (hashes.size !== 1 || !hashes.has(config.hash)) {
+          if (!options.recreate) {
+            throw new SreLabError(
+              `cluster "${CLUSTER_NAME}" exists but was made from a different config (${[...hashes].join(", ")}; now ${config.hash})`,
+              { hint: "re-create it with: sre-lab up --recreate (the model cache is kept)" },
+            );
+          }
+          handle.progress("deleting the old cluster");
+          await ctx.runner.run("kind", ["delete", "cluster", "--name", CLUSTER_NAME], { timeoutMs: 300_000 });
+          recreated = true;
+        }
+      }
+      if (recreated || !exists) {
+        mkdirSync(options.modelCache, { recursive: true });
+        handle.progress(`creating ${config.nodeCount} nodes (the first run pulls the node image)`);
+        try {
+          await ctx.runner.run("kind", ["create", "cluster", "--name", CLUSTER_NAME, "--config", "-"], {
+            input: config.yaml,
+            timeoutMs: 900_000,
+          });
+        } catch (error) {
+          if (error instanceof InterruptedError) {
+            // A half-made cluster would look "existing" to the next run: remove it (kind's own cleanup
+            // does not run when it is killed).
+            await cleanupInterruptedCreate(state);
+          }
+          throw error;
+        }
+        created = true;
+      }
+
+      const nodeNames = (
+        await ctx.runner.run("kind", ["get", "nodes", "--name", CLUSTER_NAME], { timeoutMs: 30_000 })
+      ).stdout
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const hostsToml = readFileSync(labPaths.registryHosts(), "utf8");
+      let wired = 0;
+      for (const node of nodeNames) {
+        const current = await ctx.runner.run("docker", ["exec", node, "cat", `${HOSTS_DIR}/hosts.toml`], {
+          allowFailure: true,
+          timeoutMs: 30_000,
+        });
+        if (current.exitCode === 0 && current.stdout === hostsToml) continue;
+        await ctx.runner.run(
+          "docker",
+          ["exec", "-i", node, "sh", "-c", `mkdir -p ${HOSTS_DIR} && cat > ${HOSTS_DIR}/hosts.toml`],
+          { input: hostsToml, timeoutMs: 30_000 },
+        );
+        wired++;
+      }
+      const networks = await ctx.runner.run(
+        "docker",
+        ["inspect", "--format", "{{json .NetworkSettings.Networks}}", REGISTRY.container],
+        { timeoutMs: 15_000 },
+      );
+      const onKindNetwork = Object.hasOwn(JSON.parse(networks.stdout.trim() || "{}") as object, "kind");
+      if (!onKindNetwork) {
+        await ctx.runner.run("docker", ["network", "connect", "kind", REGISTRY.container], {
+          timeoutMs: 30_000,
+        });
+      }
+
+      const kube = await state.kube();
+      const ready = await kube.waitFor<NodeObject, number>(
+        "v1",
+        "Node",
+        {},
+        (nodes) => {
+          const count = nodes.filter(isNodeReady).length;
+          handle.progress(`${count} of ${config.nodeCount} nodes Ready`);
+          return nodes.length >= config.nodeCount && count === nodes.length ? count : undefined;
+        },
+        {
+          timeoutMs: NODES_READY_TIMEOUT_MS,
+          what: `all ${config.nodeCount} nodes of ${CLUSTER_NAME} to be Ready`,
+          describe: (nodes) =>
+            nodes
+              .map((n) => {
+                const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+                return `${n.metadata?.name} Ready=${ready?.status ?? "?"}${ready?.reason ? ` (${ready.reason})` : ""}`;
+              })
+              .join(", ") || "no nodes",
+        },
+      );
+      const changes = [
+        created ? (recreated ? "re-created" : "created") : undefined,
+        wired ? `registry wired on ${wired} node${wired > 1 ? "s" : ""}` : undefined,
+        onKindNetwork ? undefined : "registry joined the kind network",
+      ].filter(Boolean);
+      if (changes.length === 0) return { status: "skipped", detail: `exists, ${ready} nodes Ready` };
+      return { status: "done", detail: `${changes.join(", ")}; ${ready} nodes Ready` };
+    },
+  };
+}
+
+async function cleanupInterruptedCreate(state: UpState): Promise<void> {
+  // The flow's signal has fired, so the shared runner would refuse: use a fresh one without it.
+  const { createExecaRunner } = await import("../../exec/runner.js");
+  const runner = createExecaRunner({ env: state.ctx.env });
+  state.ctx.out.info(
+    `interrupted: removing the half-created cluster (kind delete cluster --name ${CLUSTER_NAME})`,
+  );
+  await runner.run("kind", ["delete", "cluster", "--name", CLUSTER_NAME], {
+    timeoutMs: 120_000,
+    allowFailure: true,
+  });
+}

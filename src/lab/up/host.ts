@@ -1,0 +1,109 @@
+/**
+ * Step 2: raise the Linux inotify limits the lab needs. On Linux through sudo; on Docker Desktop
+ * inside its VM through a short-lived privileged container (the limits that matter live there).
+ */
+
+import versions from "../../../versions.json" with { type: "json" };
+import type { Step } from "../../cli/tasks.js";
+import { SreLabError, UsageError } from "../../core/errors.js";
+import { CommandFailedError } from "../../exec/runner.js";
+import { INOTIFY_LIMITS } from "../config.js";
+import type { UpState } from "./options.js";
+
+const KEYS = Object.keys(INOTIFY_LIMITS) as (keyof typeof INOTIFY_LIMITS)[];
+const PERSIST_FILE = "/etc/sysctl.d/99-sre-lab.conf";
+
+export function sysctlWriteArgs(): string[] {
+  return ["sysctl", "-w", ...KEYS.map((key) => `${key}=${INOTIFY_LIMITS[key]}`)];
+}
+
+export function persistFileContent(): string {
+  return `# Written by sre-lab up: the lab's Prometheus, Argo CD and kubelets need more inotify watches.\n${KEYS.map((k) => `${k} = ${INOTIFY_LIMITS[k]}`).join("\n")}\n`;
+}
+
+/** The command the user is shown (and asked about) before anything runs. */
+export function sudoCommandLine(persist: boolean): string {
+  const set = `sudo ${sysctlWriteArgs().join(" ")}`;
+  return persist ? `${set} && sudo tee ${PERSIST_FILE}` : set;
+}
+
+type Reader = () => Promise<number[]>;
+
+function format(values: number[]): string {
+  return KEYS.map((key, i) => `${key.replace("fs.inotify.", "")}=${values[i] ?? "?"}`).join(", ");
+}
+
+function lowKeys(values: number[]): string[] {
+  return KEYS.filter((key, i) => !((values[i] ?? 0) >= INOTIFY_LIMITS[key]));
+}
+
+export function sysctlStep(): Step<UpState> {
+  return {
+    id: "sysctl",
+    title: "Host inotify limits",
+    async run(state) {
+      const { ctx, options } = state;
+      if (!options.sysctl) return { status: "skipped", detail: "--no-sysctl" };
+      if (options.provider === "existing") return { status: "skipped", detail: "not a local kind cluster" };
+      const desktop = state.doctor?.facts.dockerDesktop === true;
+      if (!desktop && ctx.host.platform !== "linux") {
+        return { status: "skipped", detail: `not needed on ${ctx.host.platform}` };
+      }
+      const nodeImage = versions.kindNodeImage;
+      const read: Reader = async () => {
+        const argv = desktop
+          ? ["docker", "run", "--rm", nodeImage, "sysctl", "-n", ...KEYS]
+          : ["sysctl", "-n", ...KEYS];
+        const result = await ctx.runner.run(argv[0]!, argv.slice(1), {
+          timeoutMs: desktop ? 300_000 : 10_000,
+        });
+        return result.stdout.trim().split(/\s+/).map(Number);
+      };
+      const before = await read();
+      if (lowKeys(before).length === 0) return { status: "skipped", detail: `already ${format(before)}` };
+
+      if (desktop) {
+        await ctx.runner.run("docker", ["run", "--rm", "--privileged", nodeImage, ...sysctlWriteArgs()], {
+          timeoutMs: 300_000,
+        });
+      } else {
+        if (!options.yes) {
+          // The interactive confirmation happens before the task list starts (see confirmHostChanges).
+          throw new UsageError("the inotify limits are too low and changing them needs root", {
+            hint: `re-run with --yes to run \`${sudoCommandLine(options.persist)}\`, or run it yourself, or pass --no-sysctl`,
+          });
+        }
+        try {
+          await ctx.runner.run("sudo", ["-n", ...sysctlWriteArgs()], { timeoutMs: 30_000 });
+          if (options.persist) {
+            await ctx.runner.run("sudo", ["-n", "tee", PERSIST_FILE], {
+              input: persistFileContent(),
+              timeoutMs: 30_000,
+            });
+          }
+        } catch (error) {
+          if (error instanceof CommandFailedError) {
+            throw new SreLabError("sudo refused to raise the inotify limits", {
+              details: error.details,
+              hint: `run \`${sudoCommandLine(options.persist)}\` yourself (it asks for your password), then sre-lab up again; or pass --no-sysctl`,
+              cause: error,
+            });
+          }
+          throw error;
+        }
+      }
+      const after = await read();
+      if (lowKeys(after).length > 0) {
+        throw new SreLabError(`the inotify limits are still too low after the change: ${format(after)}`, {
+          hint: "another sysctl.d file may override them; check with: sysctl fs.inotify",
+        });
+      }
+      const where = desktop
+        ? " in Docker Desktop's VM"
+        : options.persist
+          ? ` (persisted in ${PERSIST_FILE})`
+          : "";
+      return { status: "done", detail: `${format(before)} → ${format(after)}${where}` };
+    },
+  };
+}

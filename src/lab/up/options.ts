@@ -1,0 +1,46 @@
+/** What `sre-lab up` was asked to do, and the state its steps share. */
+import type { Context } from "../../core/context.js";
+import type { DoctorReport } from "../../doctor/checks.js";
+import type { KubeClient } from "../../kube/client.js";
+
+export interface UpOptions {
+  /** Run sudo non-interactively for host changes (sysctl). */
+  yes: boolean;
+  /** Also write /etc/sysctl.d/99-sre-lab.conf so the limits survive a reboot. */
+  persist: boolean;
+  /** Leave host sysctl limits alone. */
+  sysctl: boolean;
+  /** Delete and re-create a cluster made from a different config. */
+  recreate: boolean;
+  dryRun: boolean;
+  model: string;
+  skipModel: boolean;
+  /** Host directory for Ollama's models (kept across down/up). */
+  modelCache: string;
+  /** A real Git remote for Argo CD instead of the published OCI artifact. */
+  repoUrl?: string | undefined;
+  revision?: string | undefined;
+  /** `kind` (default) creates the lab cluster; `existing` uses --context as it is. */
+  provider: "kind" | "existing";
+  /** Deadline for the whole GitOps sync (Applications Synced and Healthy). */
+  syncTimeoutMs: number;
+}
+
+export interface GitOpsSource {
+  repoURL: string;
+  targetRevision: string;
+  path: string;
+}
+
+export interface UpState {
+  ctx: Context;
+  options: UpOptions;
+  /** The Kubernetes client for the lab's context, created after the cluster exists. */
+  kube(): Promise<KubeClient>;
+  /** kubectl's --context/--kubeconfig for the lab. */
+  kubectlTarget: string[];
+  doctor?: DoctorReport;
+  source?: GitOpsSource;
+  /** What the summary prints. */
+  credentials: { grafanaPassword?: string; argocdPassword?: string };
+}

@@ -1,0 +1,123 @@
+/**
+ * Step 3: the local registry container (kind's documented local-registry pattern), and
+ * step 5: the target app's image, built and pushed only when the registry lacks that build.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import versions from "../../../versions.json" with { type: "json" };
+import type { Step } from "../../cli/tasks.js";
+import { SreLabError } from "../../core/errors.js";
+import type { Runner } from "../../exec/runner.js";
+import { REGISTRY } from "../config.js";
+import { labPaths } from "../paths.js";
+import type { UpState } from "./options.js";
+
+/** `docker inspect` of a container: running, stopped, or absent. */
+export async function containerState(
+  runner: Runner,
+  name: string,
+): Promise<"running" | "stopped" | "absent"> {
+  const result = await runner.run("docker", ["inspect", "--format", "{{.State.Running}}", name], {
+    allowFailure: true,
+    timeoutMs: 15_000,
+  });
+  if (result.exitCode !== 0) {
+    if (/no such (object|container)/i.test(result.stderr)) return "absent";
+    throw new SreLabError(`docker inspect ${name} failed: ${result.stderr.trim()}`, {
+      hint: "check that Docker is running (sre-lab doctor)",
+    });
+  }
+  return result.stdout.trim() === "true" ? "running" : "stopped";
+}
+
+export function registryStep(): Step<UpState> {
+  return {
+    id: "registry",
+    title: "Local registry",
+    async run({ ctx, options }) {
+      if (options.provider === "existing") return { status: "skipped", detail: "not a local kind cluster" };
+      const state = await containerState(ctx.runner, REGISTRY.container);
+      const where = `${REGISTRY.container} on 127.0.0.1:${REGISTRY.hostPort}`;
+      if (state === "running") return { status: "skipped", detail: `${where} is running` };
+      if (state === "stopped") {
+        await ctx.runner.run("docker", ["start", REGISTRY.container], { timeoutMs: 60_000 });
+        return { status: "done", detail: `started ${where}` };
+      }
+      await ctx.runner.run(
+        "docker",
+        [
+          "run",
+          "-d",
+          "--restart=always",
+          "-p",
+          `127.0.0.1:${REGISTRY.hostPort}:${REGISTRY.port}`,
+          "--name",
+          REGISTRY.container,
+          versions.images.registry,
+        ],
+        { timeoutMs: 300_000 },
+      );
+      return { status: "done", detail: `created ${where}` };
+    },
+  };
+}
+
+/** A hash of app/'s files, stamped on the image as a label: unchanged source, no rebuild. */
+export function appSourceHash(dir = labPaths.app()): string {
+  const hash = createHash("sha256");
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      if (entry.name === "tests" || entry.name === "__pycache__" || entry.name.startsWith(".pytest"))
+        continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile())
+        hash.update(relative(dir, path)).update("\0").update(readFileSync(path)).update("\0");
+    }
+  };
+  walk(dir);
+  return hash.digest("hex").slice(0, 16);
+}
+
+export const SOURCE_HASH_LABEL = "sre-lab.dev/source-hash";
+
+export function imageStep(): Step<UpState> {
+  return {
+    id: "image",
+    title: "Target app image",
+    async run({ ctx, options }) {
+      const image = versions.images.targetApp;
+      if (options.provider === "existing") {
+        return {
+          status: "skipped",
+          detail: `push ${image} to a registry your cluster can pull from (docker build -t ${image} app/)`,
+        };
+      }
+      const hash = appSourceHash();
+      // The image in the local Docker cache carries the source hash; the registry copy is checked by pushing
+      // only when the local build is new (docker push of an existing digest uploads nothing).
+      const inspect = await ctx.runner.run(
+        "docker",
+        ["image", "inspect", "--format", `{{ index .Config.Labels "${SOURCE_HASH_LABEL}" }}`, image],
+        { allowFailure: true, timeoutMs: 15_000 },
+      );
+      const pushed = await ctx.runner.run("docker", ["manifest", "inspect", "--insecure", image], {
+        allowFailure: true,
+        timeoutMs: 30_000,
+      });
+      if (inspect.exitCode === 0 && inspect.stdout.trim() === hash && pushed.exitCode === 0) {
+        return { status: "skipped", detail: `${image} is up to date (source ${hash})` };
+      }
+      await ctx.runner.run(
+        "docker",
+        ["build", "--label", `${SOURCE_HASH_LABEL}=${hash}`, "-t", image, labPaths.app()],
+        { timeoutMs: 900_000 },
+      );
+      await ctx.runner.run("docker", ["push", image], { timeoutMs: 600_000 });
+      return { status: "done", detail: `built and pushed ${image} (source ${hash})` };
+    },
+  };
+}
