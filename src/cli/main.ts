@@ -3,7 +3,7 @@
  * that catches errors, prints them and picks the exit code. Importing this module loads only
  * commander; `--help` and `--version` never load the Kubernetes, listr2 or Ollama packages.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Context } from "../core/context.js";
 import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
@@ -70,6 +70,29 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
   };
 }
 
+/** Kept here (not imported from src/lab/open.ts) so that --help loads no command module. */
+const OPEN_TARGET_NAMES = ["grafana", "argocd", "prometheus", "app"] as const;
+
+interface DownFlags {
+  keepRegistry?: boolean;
+  purge?: boolean;
+  modelCache?: string;
+  output: OutputFormat;
+}
+
+interface OpenFlags {
+  browser?: boolean;
+  port?: number;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65_535) {
+    throw new InvalidArgumentError("expected a port number from 1 to 65535.");
+  }
+  return port;
+}
+
 export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
   const program = new Command("sre-lab");
   const withContext = async (command: Command) => {
@@ -105,6 +128,45 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     });
 
   program
+    .command("down")
+    .description(
+      "delete the lab: the kind cluster, the registry container and the kind network (the model cache stays)",
+    )
+    .option("--keep-registry", "keep the registry container and the images in it")
+    .option("--purge", "also delete the model cache")
+    .option(
+      "--model-cache <dir>",
+      "the model cache directory, as given to up (default ~/.cache/sre-lab/ollama)",
+    )
+    .addOption(outputOption())
+    .action(async (options: DownFlags, command: Command) => {
+      const { downCommand } = await import("./commands/down.js");
+      await downCommand(await withContext(command), options);
+    });
+
+  program
+    .command("status")
+    .description("show the lab: nodes, Argo CD applications, pods that are not ready, the model, the URLs")
+    .addOption(outputOption())
+    .action(async (options: { output: OutputFormat }, command: Command) => {
+      const { statusCommand } = await import("./commands/status.js");
+      await statusCommand(await withContext(command), options);
+    });
+
+  program
+    .command("open")
+    .description(
+      "print the URL and login of a lab UI; port-forward to it when the lab's host port does not answer",
+    )
+    .addArgument(new Argument("<target>", "what to open").choices(OPEN_TARGET_NAMES))
+    .option("--browser", "also open it in the default browser")
+    .option("--port <n>", "port-forward on this 127.0.0.1 port (even when the lab's port answers)", parsePort)
+    .action(async (target: (typeof OPEN_TARGET_NAMES)[number], options: OpenFlags, command: Command) => {
+      const { openCommand } = await import("./commands/open.js");
+      await openCommand(await withContext(command), target, options);
+    });
+
+  program
     .command("up")
     .description(
       "stand up the lab: kind cluster, local registry, Argo CD, and through GitOps the app, Ollama and monitoring",
@@ -123,7 +185,11 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .option("--repo-url <url>", "Git remote Argo CD reads instead of the published OCI artifact")
     .option("--revision <ref>", "Git revision for --repo-url (default HEAD)")
     .option("--provider <name>", "kind (create the lab cluster) or existing (use --context as it is)", "kind")
-    .option("--timeout <duration>", "deadline for the Applications to become Synced and Healthy", "15m")
+    .option(
+      "--timeout <duration>",
+      "deadline for each wait (nodes Ready, Argo CD, Applications synced)",
+      "15m",
+    )
     .addOption(outputOption())
     .action(async (options: import("./commands/up.js").UpFlags, command: Command) => {
       const { upCommand } = await import("./commands/up.js");

@@ -1,37 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import versions from "../../versions.json" with { type: "json" };
-import { createFakeTools, type FakeRule, type FakeTools } from "../harness/fake-tools/index.js";
+import { createFakeTools, type FakeTools } from "../harness/fake-tools/index.js";
 import * as rec from "../harness/fake-tools/recordings.js";
 import { fakeHost, runCli } from "../support/cli.js";
+import { healthyMachineRules } from "../support/machine.js";
 
 const GiB = 1024 ** 3;
 const KIND_MIN = versions.kind.version.replace(/^v/, "");
 
-/** A healthy Linux laptop: every tool present and current, Docker up, limits raised, no cluster yet. */
-function healthyRules(overrides: Partial<Record<string, Partial<FakeRule>>> = {}): FakeRule[] {
-  const rules: Record<string, FakeRule> = {
-    dockerVersion: {
-      tool: "docker",
-      args: ["version", "--format", "{{.Client.Version}}"],
-      stdout: rec.dockerClientVersion,
-    },
-    dockerInfo: { tool: "docker", args: ["info", "--format", "{{json .}}"], stdout: rec.dockerInfoJson() },
-    kindVersion: { tool: "kind", args: ["version"], stdout: rec.kindVersion },
-    kubectlVersion: {
-      tool: "kubectl",
-      args: ["version", "--client", "-o", "json"],
-      stdout: rec.kubectlVersionClientJson,
-    },
-    helmVersion: { tool: "helm", args: ["version", "--short"], stdout: rec.helmVersionShort },
-    sysctl: {
-      tool: "sysctl",
-      args: ["-n", "fs.inotify.max_user_watches", "fs.inotify.max_user_instances"],
-      stdout: "524288\n512\n",
-    },
-    kindClusters: { tool: "kind", args: ["get", "clusters"], ...rec.kindNoClusters },
-  };
-  return Object.entries(rules).map(([key, rule]) => ({ ...rule, ...overrides[key] }) as FakeRule);
-}
+const healthyRules = healthyMachineRules;
 
 describe("sre-lab doctor", () => {
   let fake: FakeTools;

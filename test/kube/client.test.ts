@@ -316,3 +316,23 @@ describe("logs", () => {
     expect((error as Error).message).toContain("container nope is not valid for pod p");
   });
 });
+
+describe("secrets", () => {
+  it("stores stringData as base64 data, like the API server", async () => {
+    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "sec" } });
+    await kube.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s", namespace: "sec" },
+      stringData: { password: "hunter2" },
+    });
+    const stored = await kube.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: "sec",
+      name: "s",
+    });
+    expect(stored.data).toEqual({ password: Buffer.from("hunter2").toString("base64") });
+    expect(stored).not.toHaveProperty("stringData");
+  });
+});

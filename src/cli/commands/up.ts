@@ -81,7 +81,7 @@ export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
     repoUrl: flags.repoUrl,
     revision: flags.revision,
     provider: flags.provider,
-    syncTimeoutMs: parseDuration(flags.timeout),
+    waitTimeoutMs: parseDuration(flags.timeout),
   };
 }
 

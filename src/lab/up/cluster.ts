@@ -13,7 +13,6 @@ import { labPaths } from "../paths.js";
 import type { UpState } from "./options.js";
 
 const HOSTS_DIR = `/etc/containerd/certs.d/localhost:${REGISTRY.hostPort}`;
-export const NODES_READY_TIMEOUT_MS = 300_000;
 
 interface NodeObject extends KubeObject {
   status?: { conditions?: { type: string; status: string; reason?: string }[] };
@@ -119,7 +118,7 @@ export function clusterStep(): Step<UpState> {
           return nodes.length >= config.nodeCount && count === nodes.length ? count : undefined;
         },
         {
-          timeoutMs: NODES_READY_TIMEOUT_MS,
+          timeoutMs: options.waitTimeoutMs,
           what: `all ${config.nodeCount} nodes of ${CLUSTER_NAME} to be Ready`,
           describe: (nodes) =>
             nodes

@@ -20,7 +20,6 @@ const ARGOCD_WORKLOADS = {
   Deployment: ["argocd-server", "argocd-repo-server", "argocd-redis", "argocd-applicationset-controller"],
   StatefulSet: ["argocd-application-controller"],
 } as const;
-export const ARGOCD_READY_TIMEOUT_MS = 300_000;
 
 export function publishStep(): Step<UpState> {
   return {
@@ -79,7 +78,11 @@ function ready(workload: Workload): boolean {
   return (workload.status?.availableReplicas ?? workload.status?.readyReplicas ?? 0) >= want;
 }
 
-async function waitForArgoCd(kube: KubeClient, progress: (text: string) => void): Promise<void> {
+async function waitForArgoCd(
+  kube: KubeClient,
+  timeoutMs: number,
+  progress: (text: string) => void,
+): Promise<void> {
   for (const [kind, names] of Object.entries(ARGOCD_WORKLOADS)) {
     await kube.waitFor<Workload, true>(
       "apps/v1",
@@ -94,7 +97,7 @@ async function waitForArgoCd(kube: KubeClient, progress: (text: string) => void)
         return notReady.length === 0 ? true : undefined;
       },
       {
-        timeoutMs: ARGOCD_READY_TIMEOUT_MS,
+        timeoutMs,
         what: `Argo CD's ${kind}s (${names.join(", ")}) to be ready`,
         describe: (items) =>
           names
@@ -139,7 +142,7 @@ export function argoCdStep(): Step<UpState> {
           { timeoutMs: 600_000 },
         );
       }
-      await waitForArgoCd(kube, (text) => handle.progress(text));
+      await waitForArgoCd(kube, state.options.waitTimeoutMs, (text) => handle.progress(text));
       const secret = await ensureGrafanaSecret(kube);
       state.credentials.grafanaPassword = secret.password;
       const root = await ensureRootApplication(state, kube);
@@ -300,7 +303,7 @@ export function applicationsStep(): Step<UpState> {
           return healthy && sameRevision ? [...revisions][0] : undefined;
         },
         {
-          timeoutMs: state.options.syncTimeoutMs,
+          timeoutMs: state.options.waitTimeoutMs,
           what: "every Application to be Synced and Healthy on the same revision",
           describe: (apps) =>
             `\n${names

@@ -22,8 +22,8 @@ export interface UpOptions {
   revision?: string | undefined;
   /** `kind` (default) creates the lab cluster; `existing` uses --context as it is. */
   provider: "kind" | "existing";
-  /** Deadline for the whole GitOps sync (Applications Synced and Healthy). */
-  syncTimeoutMs: number;
+  /** Deadline for each wait: nodes Ready, Argo CD ready, Applications Synced and Healthy. */
+  waitTimeoutMs: number;
 }
 
 export interface GitOpsSource {

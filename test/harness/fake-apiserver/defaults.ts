@@ -127,3 +127,19 @@ export function applyCreateDefaults(def: ResourceDef, obj: KubeObject): void {
       break;
   }
 }
+
+/**
+ * What the API server does to every written object, create or update: a Secret's write-only
+ * `stringData` is merged into `data` (base64) and dropped, as the real Secret strategy does.
+ */
+export function normalizeWrite(def: ResourceDef, obj: KubeObject): void {
+  if (def.group === "" && def.resource === "secrets") {
+    const record = obj as KubeObject & { stringData?: Record<string, string>; data?: Record<string, string> };
+    if (record.stringData && typeof record.stringData === "object") {
+      const data = { ...(record.data ?? {}) };
+      for (const [key, value] of Object.entries(record.stringData)) data[key] = Buffer.from(String(value)).toString("base64");
+      record.data = data;
+    }
+    delete record.stringData;
+  }
+}

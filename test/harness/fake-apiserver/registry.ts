@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import { managerName, recordUpdate, serverSideApply } from "./apply.js";
-import { applyCreateDefaults } from "./defaults.js";
+import { applyCreateDefaults, normalizeWrite } from "./defaults.js";
 import type { FieldError } from "./errors.js";
 import {
   alreadyExists,
@@ -246,6 +246,7 @@ export class Registry {
       apiVersion: apiVersionOf(def),
       subresource: undefined,
     });
+    normalizeWrite(def, obj);
     if (options.dryRun) return this.dryRunStamp(def, obj);
     return this.store.create(def, obj);
   }
@@ -301,6 +302,7 @@ export class Registry {
   }
 
   private commit(def: ResourceDef, current: KubeObject, next: KubeObject, options: WriteOptions): KubeObject {
+    normalizeWrite(def, next);
     const meta = metaOf(next);
     const currentMeta = metaOf(current);
     meta.name = currentMeta.name as string;
@@ -434,6 +436,7 @@ export class Registry {
       const managed = meta.managedFields;
       applyCreateDefaults(def, created);
       if (managed !== undefined) meta.managedFields = managed;
+      normalizeWrite(def, created);
       if (options.dryRun) return { object: this.dryRunStamp(def, created), created: true };
       return { object: this.store.create(def, created), created: true };
     }
@@ -441,6 +444,7 @@ export class Registry {
     const errors = specErrors(def, next);
     if (errors.length > 0) throw invalidObject(def, name, errors);
     metaOf(next).resourceVersion = current.metadata?.resourceVersion as string;
+    normalizeWrite(def, next);
     if (options.dryRun) return { object: this.dryRunStamp(def, next), created: false };
     return { object: this.store.replace(def, next), created: false };
   }

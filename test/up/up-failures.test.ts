@@ -1,0 +1,214 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { FakeRule } from "../harness/fake-tools/index.js";
+import * as rec from "../harness/fake-tools/recordings.js";
+import { runCli } from "../support/cli.js";
+import { type FakeLab, NODE_NAMES, startFakeLab } from "../support/fake-lab.js";
+import { healthyMachineRules } from "../support/machine.js";
+
+const SYSCTL_READ = ["-n", "fs.inotify.max_user_watches", "fs.inotify.max_user_instances"];
+
+/** The commands before the cluster step, on a laptop whose limits are already raised. */
+function upToCluster(): FakeRule[] {
+  return [
+    ...healthyMachineRules(),
+    { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
+    {
+      tool: "docker",
+      args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
+      stdout: "true\n",
+    },
+    { tool: "kind", args: ["get", "clusters"], stderr: "No kind clusters found.\n" },
+  ];
+}
+
+function clusterWiring(): FakeRule[] {
+  return [
+    { tool: "kind", args: ["get", "nodes", "--name", "sre-lab"], stdout: `${NODE_NAMES.join("\n")}\n` },
+    ...NODE_NAMES.flatMap((node): FakeRule[] => [
+      {
+        tool: "docker",
+        args: ["exec", node, "cat", "/etc/containerd/certs.d/localhost:5001/hosts.toml"],
+        exitCode: 1,
+      },
+      { tool: "docker", argsPrefix: ["exec", "-i", node] },
+    ]),
+    {
+      tool: "docker",
+      args: ["inspect", "--format", "{{json .NetworkSettings.Networks}}", "sre-lab-registry"],
+      stdout: '{"kind":{}}\n',
+    },
+  ];
+}
+
+describe("sre-lab up when things go wrong", () => {
+  let lab: FakeLab;
+  afterEach(async () => {
+    lab.tools.assertNoUnexpectedCalls();
+    await lab.close();
+  });
+
+  it("stops at preflight when Docker is not running, before changing anything", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(
+      ...healthyMachineRules({ dockerInfo: rec.dockerDaemonDown, kindClusters: { times: 0 } }),
+      { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n", times: 0 },
+    );
+    const run = await runCli(["up", "--yes"], { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("✗ Preflight");
+    expect(run.stderr).toContain("error: Docker daemon: not answering: Cannot connect to the Docker daemon");
+    expect(run.stderr).toContain("hint: start Docker");
+  });
+
+  it("shows kind's own output when the cluster cannot be created", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(...upToCluster(), {
+      tool: "kind",
+      args: ["create", "cluster", "--name", "sre-lab", "--config", "-"],
+      stderr:
+        'Creating cluster "sre-lab" ...\n ✗ Preparing nodes 📦\nERROR: failed to create cluster: command "docker run --name sre-lab-control-plane ..." failed with error: exit status 125\nCommand Output: docker: Error response from daemon: Ports are not available: listen tcp 127.0.0.1:3000: bind: address already in use.\n',
+      exitCode: 1,
+    });
+    const run = await runCli(["up", "--yes"], { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("✗ Cluster sre-lab");
+    expect(run.stderr).toContain("error: kind exited with code 1");
+    expect(run.stderr).toContain("command: kind create cluster --name sre-lab --config -");
+    expect(run.stderr).toContain("listen tcp 127.0.0.1:3000: bind: address already in use.");
+  });
+
+  it("says which nodes never became Ready when the deadline passes", async () => {
+    lab = await startFakeLab({ nodesStuck: true });
+    lab.tools.expect(
+      ...upToCluster(),
+      { tool: "kind", args: ["create", "cluster", "--name", "sre-lab", "--config", "-"] },
+      ...clusterWiring(),
+    );
+    const run = await runCli(["up", "--yes", "--timeout", "1s"], { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("error: timed out after 1s waiting for all 3 nodes of sre-lab to be Ready");
+    expect(run.stderr).toContain(
+      "last seen: sre-lab-control-plane Ready=False (KubeletNotReady), sre-lab-worker Ready=False (KubeletNotReady), sre-lab-worker2 Ready=False (KubeletNotReady)",
+    );
+  });
+
+  it("prints a Degraded Application's condition and last operation, not just a timeout", async () => {
+    lab = await startFakeLab({ degraded: "ollama" });
+    lab.tools.expect(
+      ...upToCluster(),
+      { tool: "kind", args: ["create", "cluster", "--name", "sre-lab", "--config", "-"] },
+      ...clusterWiring(),
+      { tool: "docker", argsPrefix: ["image", "inspect"], exitCode: 1 },
+      { tool: "docker", argsPrefix: ["manifest", "inspect"], exitCode: 1 },
+      { tool: "docker", argsPrefix: ["build"] },
+      { tool: "docker", argsPrefix: ["push"] },
+      { tool: "kubectl", argsPrefix: ["--context", "kind-sre-lab", "apply"] },
+    );
+    const run = await runCli(["up", "--yes", "--timeout", "20s"], { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("error: Application ollama failed to sync and is Degraded");
+    expect(run.stderr).toContain(
+      'SyncError: one or more objects failed to apply: Deployment "ollama" is invalid',
+    );
+    expect(run.stderr).toContain(
+      "last operation Failed: one or more objects failed to apply (retried 10 times)",
+    );
+    expect(run.stderr).toContain("hint: look closer with: kubectl -n argocd describe application ollama");
+  });
+
+  it("explains a sudo refusal and gives the command to run by hand", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(
+      ...healthyMachineRules({ sysctl: { stdout: "8192\n128\n" } }),
+      { tool: "sysctl", args: SYSCTL_READ, stdout: "8192\n128\n" },
+      {
+        tool: "sudo",
+        argsPrefix: ["-n", "sysctl"],
+        stderr: "sudo: a password is required\n",
+        exitCode: 1,
+      },
+    );
+    const run = await runCli(["up", "--yes"], { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("error: sudo refused to raise the inotify limits");
+    expect(run.stderr).toContain("sudo: a password is required");
+    expect(run.stderr).toContain(
+      "hint: run `sudo sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512` yourself",
+    );
+  });
+
+  it("without --yes, shows the exact sudo command instead of running it (exit 2)", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(...healthyMachineRules({ sysctl: { stdout: "8192\n128\n" } }), {
+      tool: "sysctl",
+      args: SYSCTL_READ,
+      stdout: "8192\n128\n",
+    });
+    const run = await runCli(["up"], { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: the inotify limits are too low and changing them needs root");
+    expect(run.stderr).toContain(
+      "re-run with --yes to run `sudo sysctl -w fs.inotify.max_user_watches=524288",
+    );
+  });
+
+  it("on Ctrl-C during cluster creation, stops kind, removes the half-made cluster and exits 130", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(
+      ...upToCluster(),
+      {
+        tool: "kind",
+        args: ["create", "cluster", "--name", "sre-lab", "--config", "-"],
+        hang: true,
+        stdout: "Creating cluster\n",
+      },
+      {
+        tool: "kind",
+        args: ["delete", "cluster", "--name", "sre-lab"],
+        stderr: 'Deleting cluster "sre-lab" ...\n',
+      },
+    );
+    const controller = new AbortController();
+    const running = runCli(["up", "--yes"], {
+      path: lab.tools.path,
+      env: lab.env,
+      signal: controller.signal,
+    });
+    await expect
+      .poll(() => lab.tools.commandLines().some((l) => l.startsWith("kind create")), { timeout: 15_000 })
+      .toBe(true);
+    controller.abort();
+    const run = await running;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain("interrupted: removing the half-created cluster");
+    expect(lab.tools.signals().map((s) => s.args[0])).toEqual(["create"]);
+    expect(lab.tools.commandLines().at(-1)).toBe("kind delete cluster --name sre-lab");
+  });
+
+  it("--dry-run prints the plan and runs nothing, even without Docker", async () => {
+    lab = await startFakeLab();
+    const run = await runCli(["up", "--dry-run"], { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(0);
+    expect(lab.tools.calls()).toEqual([]);
+    expect(run.stdout).toContain("nothing will be changed");
+    expect(run.stdout).toContain("kind create cluster --name sre-lab --config - <<EOF");
+    expect(run.stdout).toContain("kubectl --context kind-sre-lab apply --server-side --force-conflicts -k");
+    expect(run.stdout).toContain("sre-lab.dev/config-hash:");
+  });
+
+  it.each([
+    [["up", "--revision", "main"], "error: --revision needs --repo-url"],
+    [["up", "--provider", "eks"], 'error: unknown provider "eks"'],
+    [["up", "--provider", "existing"], "error: --provider existing needs --context"],
+    [["up", "--model", "Phi 3!"], 'error: invalid model name "Phi 3!"'],
+    [["up", "--timeout", "soon"], 'error: invalid duration "soon"'],
+  ])("rejects bad flags with exit 2: %j", async (args, message) => {
+    lab = await startFakeLab();
+    const run = await runCli(args, { path: lab.tools.path, env: lab.env });
+    expect(run.code).toBe(2);
+    expect(run.stderr.split("\n")[0]).toBe(message);
+    expect(run.stderr).toContain("hint:");
+    expect(lab.tools.calls()).toEqual([]);
+  });
+});

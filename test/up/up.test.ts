@@ -1,0 +1,250 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { renderKindConfig } from "../../src/lab/kind-config.js";
+import { appSourceHash } from "../../src/lab/up/registry.js";
+import versions from "../../versions.json" with { type: "json" };
+import type { FakeRule } from "../harness/fake-tools/index.js";
+import { runCli } from "../support/cli.js";
+import { type FakeLab, NODE_NAMES, startFakeLab } from "../support/fake-lab.js";
+import { healthyMachineRules } from "../support/machine.js";
+
+const image = versions.images.targetApp;
+const hostsToml = readFileSync(join(import.meta.dirname, "../../kind/registry-hosts.toml"), "utf8");
+const SYSCTL_READ = ["-n", "fs.inotify.max_user_watches", "fs.inotify.max_user_instances"];
+const LIMITS = ["fs.inotify.max_user_watches=524288", "fs.inotify.max_user_instances=512"];
+
+function forwardRule(lab: FakeLab): FakeRule {
+  const port = new URL(lab.ollama.url).port;
+  return {
+    tool: "kubectl",
+    args: ["--context", "kind-sre-lab", "port-forward", "-n", "ollama", "svc/ollama", "0:11434"],
+    hang: true,
+    stdout: `Forwarding from 127.0.0.1:${port} -> 11434\nForwarding from [::1]:${port} -> 11434\n`,
+  };
+}
+
+/** Every command a first `up --yes` runs on a healthy Linux laptop with low inotify limits. */
+function freshLabRules(lab: FakeLab): FakeRule[] {
+  return [
+    ...healthyMachineRules({ sysctl: { stdout: "8192\n128\n" } }),
+    { tool: "sysctl", args: SYSCTL_READ, stdout: "8192\n128\n" },
+    {
+      tool: "sudo",
+      args: ["-n", "sysctl", "-w", ...LIMITS],
+      stdout: `${LIMITS.join("\n").replaceAll("=", " = ")}\n`,
+    },
+    { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
+    {
+      tool: "docker",
+      args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
+      stderr: "Error: No such object: sre-lab-registry\n",
+      exitCode: 1,
+    },
+    { tool: "docker", argsPrefix: ["run", "-d", "--restart=always"], stdout: "0f3c1d2e9a8b\n" },
+    { tool: "kind", args: ["get", "clusters"], stderr: "No kind clusters found.\n" },
+    {
+      tool: "kind",
+      args: ["create", "cluster", "--name", "sre-lab", "--config", "-"],
+      stderr: 'Creating cluster "sre-lab" ...\n',
+    },
+    { tool: "kind", args: ["get", "nodes", "--name", "sre-lab"], stdout: `${NODE_NAMES.join("\n")}\n` },
+    ...NODE_NAMES.flatMap((node): FakeRule[] => [
+      {
+        tool: "docker",
+        args: ["exec", node, "cat", "/etc/containerd/certs.d/localhost:5001/hosts.toml"],
+        stderr: "cat: /etc/containerd/certs.d/localhost:5001/hosts.toml: No such file or directory\n",
+        exitCode: 1,
+      },
+      { tool: "docker", argsPrefix: ["exec", "-i", node, "sh", "-c"] },
+    ]),
+    {
+      tool: "docker",
+      args: ["inspect", "--format", "{{json .NetworkSettings.Networks}}", "sre-lab-registry"],
+      stdout: '{"bridge":{"NetworkID":"4b1e"}}\n',
+    },
+    { tool: "docker", args: ["network", "connect", "kind", "sre-lab-registry"] },
+    {
+      tool: "docker",
+      argsPrefix: ["image", "inspect"],
+      stderr: `Error: No such image: ${image}\n`,
+      exitCode: 1,
+    },
+    {
+      tool: "docker",
+      args: ["manifest", "inspect", "--insecure", image],
+      stderr: "no such manifest\n",
+      exitCode: 1,
+    },
+    { tool: "docker", argsPrefix: ["build", "--label"] },
+    { tool: "docker", args: ["push", image] },
+    {
+      tool: "kubectl",
+      argsPrefix: ["--context", "kind-sre-lab", "apply", "--server-side", "--force-conflicts", "-k"],
+    },
+    forwardRule(lab),
+  ];
+}
+
+/** A finished lab: every check reads, nothing changes. */
+function finishedLabRules(lab: FakeLab): FakeRule[] {
+  return [
+    ...healthyMachineRules({ kindClusters: { stdout: "sre-lab\n", stderr: "" } }),
+    { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
+    {
+      tool: "docker",
+      args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
+      stdout: "true\n",
+    },
+    { tool: "kind", args: ["get", "clusters"], stdout: "sre-lab\n" },
+    { tool: "kind", args: ["get", "nodes", "--name", "sre-lab"], stdout: `${NODE_NAMES.join("\n")}\n` },
+    ...NODE_NAMES.map(
+      (node): FakeRule => ({
+        tool: "docker",
+        args: ["exec", node, "cat", "/etc/containerd/certs.d/localhost:5001/hosts.toml"],
+        stdout: hostsToml,
+      }),
+    ),
+    {
+      tool: "docker",
+      args: ["inspect", "--format", "{{json .NetworkSettings.Networks}}", "sre-lab-registry"],
+      stdout: '{"bridge":{},"kind":{}}\n',
+    },
+    { tool: "docker", argsPrefix: ["image", "inspect"], stdout: `${appSourceHash()}\n` },
+    { tool: "docker", args: ["manifest", "inspect", "--insecure", image], stdout: "{}\n" },
+    forwardRule(lab),
+  ];
+}
+
+const READ_ONLY =
+  /^(docker (version|info|inspect|image inspect|manifest inspect|exec \S+ cat)|kind (version|get)|kubectl (version|--context kind-sre-lab port-forward)|helm version|sysctl -n)/;
+
+describe("sre-lab up", () => {
+  let lab: FakeLab;
+  afterEach(async () => {
+    await lab.close();
+  });
+
+  it("stands up the lab from nothing, in order, and prints where everything is", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(...freshLabRules(lab));
+    const run = await runCli(["up", "--yes"], { path: lab.tools.path, env: lab.env });
+    expect(run.stderr).not.toContain("error:");
+    expect(run.code).toBe(0);
+    lab.tools.assertNoUnexpectedCalls();
+    lab.tools.assertAllUsed();
+
+    // The mutating commands, in the order a user would see them.
+    const mutating = lab.tools.commandLines().filter((l) => !READ_ONLY.test(l));
+    expect(mutating.map((l) => l.split(" ").slice(0, 4).join(" "))).toEqual([
+      "sudo -n sysctl -w",
+      "docker run -d --restart=always",
+      "kind create cluster --name",
+      ...NODE_NAMES.map((n) => `docker exec -i ${n}`),
+      "docker network connect kind",
+      `docker build --label sre-lab.dev/source-hash=${appSourceHash()}`,
+      `docker push ${image}`,
+      "kubectl --context kind-sre-lab apply",
+    ]);
+    const create = lab.tools.calls().find((c) => c.tool === "kind" && c.args[0] === "create");
+    expect(create?.stdin).toContain(`hostPath: ${join(lab.home, ".cache/sre-lab/ollama")}`);
+    expect(existsSync(join(lab.home, ".cache/sre-lab/ollama"))).toBe(true);
+    const wired = lab.tools.calls().filter((c) => c.args[1] === "-i");
+    expect(wired.map((c) => c.stdin)).toEqual([hostsToml, hostsToml, hostsToml]);
+
+    // The manifests went to the registry, and Argo CD was pointed at exactly that digest.
+    const root = lab.api.get<{ spec: { source: Record<string, unknown> } }>(
+      "argoproj.io/v1alpha1",
+      "Application",
+      "argocd",
+      "sre-lab",
+    );
+    const digest = lab.registry.manifest("sre-lab/manifests", "lab")?.digest;
+    expect(root?.spec.source).toMatchObject({
+      repoURL: "oci://sre-lab-registry:5000/sre-lab/manifests",
+      targetRevision: digest,
+      path: "bootstrap",
+    });
+    const grafana = lab.api.get<{ data: Record<string, string> }>(
+      "v1",
+      "Secret",
+      "monitoring",
+      "grafana-admin",
+    );
+    const grafanaPassword = Buffer.from(grafana?.data["admin-password"] ?? "", "base64").toString();
+    expect(grafanaPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
+
+    // The model was pulled through the port-forward, which was then stopped.
+    expect(lab.ollama.requests.map((r) => r.path)).toContain("/api/pull");
+    expect(lab.tools.signals().map((s) => s.args.join(" "))).toEqual([
+      "--context kind-sre-lab port-forward -n ollama svc/ollama 0:11434",
+    ]);
+
+    // Progress on stderr, one line per step; data on stdout.
+    for (const step of [
+      "Preflight",
+      "Host inotify limits",
+      "Local registry",
+      "Cluster sre-lab",
+      "Target app image",
+      "GitOps source",
+      "Argo CD",
+      "Applications synced and healthy",
+      "Model",
+    ]) {
+      expect(run.stderr).toMatch(new RegExp(`✓ ${step}.*: `));
+    }
+    expect(run.stderr).toContain(
+      "max_user_watches=8192, max_user_instances=128 → max_user_watches=524288, max_user_instances=512",
+    );
+    expect(run.stdout).toContain("kube context: kind-sre-lab");
+    expect(run.stdout).toContain(`Grafana     http://127.0.0.1:3000  (admin / ${grafanaPassword})`);
+    expect(run.stdout).toContain("Argo CD     https://127.0.0.1:8443  (admin / argo-initial-pw)");
+    expect(run.stdout).toContain("sre-lab chaos oom");
+  });
+
+  it("converges on a finished lab: a second run changes nothing", async () => {
+    lab = await startFakeLab();
+    const { hash } = await renderKindConfig({
+      modelCache: join(lab.home, ".cache/sre-lab/ollama"),
+      name: "sre-lab",
+    });
+    lab.tools.expect(...freshLabRules(lab));
+    expect((await runCli(["up", "--yes"], { path: lab.tools.path, env: lab.env })).code).toBe(0);
+    lab.tools.cleanup();
+
+    // Same API server and registry, now with a finished lab: run again with tools that only read.
+    const second = await startFakeLabTools(lab, finishedLabRules);
+    lab.ollama.setModels(["phi3:mini"]);
+    const registryWrites = lab.registry.mutatingRequests().length;
+    const apiWrites = lab.api.requests.filter((r) =>
+      ["create", "update", "patch", "delete"].includes(r.verb),
+    ).length;
+    const run = await runCli(["up", "--yes"], { path: second.path, env: { ...lab.env, PATH: second.path } });
+    expect(run.stderr).not.toContain("error:");
+    expect(run.code).toBe(0);
+    second.assertNoUnexpectedCalls();
+    expect(second.commandLines().filter((l) => !READ_ONLY.test(l))).toEqual([]);
+    expect(lab.registry.mutatingRequests().length).toBe(registryWrites);
+    expect(
+      lab.api.requests.filter((r) => ["create", "update", "patch", "delete"].includes(r.verb)).length,
+    ).toBe(apiWrites);
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    for (const step of [
+      "Local registry",
+      "Cluster sre-lab",
+      "Target app image",
+      "GitOps source",
+      "Argo CD",
+      "Model",
+    ]) {
+      expect(run.stderr).toMatch(new RegExp(`- ${step}.*: skipped, `));
+    }
+    second.cleanup();
+  });
+});
+
+async function startFakeLabTools(lab: FakeLab, rules: (lab: FakeLab) => FakeRule[]) {
+  const { createFakeTools } = await import("../harness/fake-tools/index.js");
+  return createFakeTools().expect(...rules(lab));
+}
