@@ -196,6 +196,16 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       await upCommand(await withContext(command), options, deps.stderr);
     });
 
+  program
+    .command("sync")
+    .description("publish manifests/ again after you edit it, and wait until Argo CD runs the change")
+    .option("--timeout <duration>", "deadline for the Applications to sync", "10m")
+    .addOption(outputOption())
+    .action(async (options: { timeout: string; output: OutputFormat }, command: Command) => {
+      const { syncCommand } = await import("./commands/sync.js");
+      await syncCommand(await withContext(command), options, deps.stderr);
+    });
+
   return program;
 }
 

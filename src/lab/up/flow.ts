@@ -20,7 +20,7 @@ import {
 } from "../config.js";
 import { labPaths } from "../paths.js";
 import { clusterStep } from "./cluster.js";
-import { applicationsStep, argoCdStep, publishStep } from "./gitops.js";
+import { applicationsStep, argoCdStep, publishStep, rootApplicationStep } from "./gitops.js";
 import { sudoCommandLine, sysctlStep, sysctlWriteArgs } from "./host.js";
 import { modelStep } from "./model.js";
 import type { UpOptions, UpState } from "./options.js";
@@ -76,6 +76,7 @@ export function upSteps(): Step<UpState>[] {
     imageStep(),
     publishStep(),
     argoCdStep(),
+    rootApplicationStep(),
     applicationsStep(),
     modelStep(),
   ];

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
 import versions from "../../../versions.json" with { type: "json" };
 import type { Step } from "../../cli/tasks.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
@@ -145,15 +146,29 @@ export function argoCdStep(): Step<UpState> {
       await waitForArgoCd(kube, state.options.waitTimeoutMs, (text) => handle.progress(text));
       const secret = await ensureGrafanaSecret(kube);
       state.credentials.grafanaPassword = secret.password;
-      const root = await ensureRootApplication(state, kube);
       const changes = [
         installed ? undefined : "installed",
         secret.created ? "Grafana admin secret created" : undefined,
-        root === "unchanged" ? undefined : `root Application ${root}`,
-      ].filter(Boolean);
-      return changes.length
-        ? { status: "done", detail: `${changes.join(", ")}` }
-        : { status: "skipped", detail: "installed, ready, root Application up to date" };
+      ];
+      const done = changes.filter(Boolean);
+      return done.length
+        ? { status: "done", detail: done.join(", ") }
+        : { status: "skipped", detail: "installed and ready" };
+    },
+  };
+}
+
+/** Hands Argo CD the root Application (the app of apps) pointing at the current source. */
+export function rootApplicationStep(): Step<UpState> {
+  return {
+    id: "root",
+    title: "Root Application",
+    async run(state) {
+      const result = await ensureRootApplication(state, await state.kube());
+      const where = `${state.source?.repoURL} @ ${state.source?.targetRevision.slice(0, 19)}`;
+      return result === "unchanged"
+        ? { status: "skipped", detail: `already points at ${where}` }
+        : { status: "done", detail: `${result}, pointing at ${where}` };
     },
   };
 }
@@ -242,8 +257,8 @@ async function ensureRootApplication(
     namespace: NAMESPACES.argocd,
     name: ROOT_APPLICATION,
   });
-  if (current && JSON.stringify(current.spec?.source) === JSON.stringify(desired.spec?.source))
-    return "unchanged";
+  // Compare as values: a server-side-apply merge may reorder keys.
+  if (current && isDeepStrictEqual(current.spec?.source, desired.spec?.source)) return "unchanged";
   await kube.apply(desired);
   return current ? "updated" : "created";
 }

@@ -1,0 +1,28 @@
+/** `sre-lab sync`: republish manifests/ and wait for Argo CD to roll the change out. */
+import type { Context } from "../../core/context.js";
+import { runSync } from "../../lab/sync.js";
+import type { OutputFormat } from "../main.js";
+import { parseDuration } from "./up.js";
+
+export async function syncCommand(
+  ctx: Context,
+  flags: { timeout: string; output: OutputFormat },
+  stderr: NodeJS.WritableStream,
+): Promise<void> {
+  const waitTimeoutMs = parseDuration(flags.timeout);
+  const result = await runSync(ctx, { waitTimeoutMs, live: ctx.out.stderrIsTTY && !ctx.env.CI, stderr });
+  if (flags.output === "json") {
+    ctx.out.data(JSON.stringify(result, null, 2));
+    return;
+  }
+  if (result.gitSource) {
+    ctx.out.data(
+      `Argo CD reads ${result.gitSource}: push your manifest changes there; it syncs them on its own.`,
+    );
+    return;
+  }
+  const changed = result.steps.some((s) => s.id === "root" && s.status === "done");
+  ctx.out.data(
+    changed ? "The lab runs the edited manifests." : "Nothing changed: the lab already runs these manifests.",
+  );
+}

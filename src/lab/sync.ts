@@ -1,0 +1,60 @@
+/**
+ * `sre-lab sync`: after editing manifests/, publish them again and point Argo CD at the new
+ * revision, then wait until every Application runs it. With a Git source there is nothing to
+ * publish: push to the remote and Argo CD picks it up.
+ */
+import { runSteps, type StepReport } from "../cli/tasks.js";
+import type { Context } from "../core/context.js";
+import type { KubeObject } from "../kube/client.js";
+import { NAMESPACES } from "./config.js";
+import { defaultModelCache } from "./paths.js";
+import { createUpState } from "./up/flow.js";
+import { applicationsStep, publishStep, ROOT_APPLICATION, rootApplicationStep } from "./up/gitops.js";
+
+export interface SyncResult {
+  steps: StepReport[];
+  /** Set when the lab reads a Git remote: what the user should do instead. */
+  gitSource?: string;
+}
+
+export async function runSync(
+  ctx: Context,
+  options: { waitTimeoutMs: number; live: boolean; stderr: NodeJS.WritableStream },
+): Promise<SyncResult> {
+  const provider = ctx.kubeTarget.context ? "existing" : "kind";
+  const state = createUpState(ctx, {
+    yes: false,
+    persist: false,
+    sysctl: false,
+    recreate: false,
+    dryRun: false,
+    model: "phi3:mini",
+    skipModel: true,
+    modelCache: defaultModelCache(ctx.env),
+    provider,
+    waitTimeoutMs: options.waitTimeoutMs,
+  });
+  const kube = await state.kube();
+  const root = await kube.find<
+    KubeObject & {
+      spec?: { source?: { repoURL?: string; helm?: { valuesObject?: { ollama?: { model?: string } } } } };
+    }
+  >({
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Application",
+    namespace: NAMESPACES.argocd,
+    name: ROOT_APPLICATION,
+  });
+  const repoURL = root?.spec?.source?.repoURL;
+  if (repoURL && !repoURL.startsWith("oci://")) return { steps: [], gitSource: repoURL };
+  // Keep the model the lab was brought up with.
+  const model = root?.spec?.source?.helm?.valuesObject?.ollama?.model;
+  if (model) state.options.model = model;
+  const steps = await runSteps([publishStep(), rootApplicationStep(), applicationsStep()], state, {
+    out: ctx.out,
+    stderr: options.stderr,
+    signal: ctx.signal,
+    live: options.live,
+  });
+  return { steps };
+}
