@@ -29,6 +29,11 @@ export interface Context {
   /** Fires on Ctrl-C; every wait and subprocess honours it. */
   signal: AbortSignal;
   kubeTarget: KubeTarget;
+  /**
+   * Asks the user a yes/no question on the terminal; undefined when there is no one to ask
+   * (stdin is not a TTY, CI). Only ever called before a task list starts.
+   */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
   /** The Kubernetes client for kubeTarget, created (and client-node loaded) on first call. */
   kube(): Promise<KubeClient>;
 }

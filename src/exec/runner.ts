@@ -20,6 +20,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Called with each line of stdout as it arrives (for live progress). */
   onLine?: (line: string) => void;
+  /** Give the process the terminal (for sudo's password prompt); output is not captured. */
+  interactive?: boolean;
 }
 
 export interface RunResult {
@@ -133,7 +135,11 @@ export function createExecaRunner(options: ExecaRunnerOptions = {}): Runner {
         timeout,
         forceKillAfterDelay: 3_000,
         ...(options.signal ? { cancelSignal: options.signal } : {}),
-        ...(runOptions.input !== undefined ? { input: runOptions.input } : { stdin: "ignore" as const }),
+        ...(runOptions.interactive
+          ? { stdio: "inherit" as const }
+          : runOptions.input !== undefined
+            ? { input: runOptions.input }
+            : { stdin: "ignore" as const }),
         ...(runOptions.cwd !== undefined ? { cwd: runOptions.cwd } : {}),
         env: { ...(options.env ?? process.env), ...runOptions.env },
         extendEnv: false,

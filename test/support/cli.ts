@@ -41,6 +41,8 @@ export async function runCli(
     host?: HostProbe;
     tty?: boolean;
     signal?: AbortSignal;
+    /** Answers yes/no questions; without it there is no one to ask (as in CI). */
+    confirm?: (question: string) => Promise<boolean>;
   } = {},
 ): Promise<CliRun> {
   const stdout = new Capture(options.tty ?? false);
@@ -52,6 +54,8 @@ export async function runCli(
     env,
     host: options.host ?? fakeHost(),
     ...(options.signal ? { signal: options.signal } : {}),
+    // Without an answerer there is no one to ask, as in CI (never the test runner's terminal).
+    confirm: options.confirm,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -211,4 +211,59 @@ describe("sre-lab up when things go wrong", () => {
     expect(run.stderr).toContain("hint:");
     expect(lab.tools.calls()).toEqual([]);
   });
+
+  it("on a terminal without --yes, shows the sudo command and asks before the task list starts", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(
+      ...healthyMachineRules({ sysctl: { stdout: "8192\n128\n" } }),
+      { tool: "sysctl", args: SYSCTL_READ, stdout: "8192\n128\n", times: 2 },
+      { tool: "sudo", args: ["-v"] },
+      { tool: "sudo", argsPrefix: ["-n", "sysctl", "-w"] },
+      { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
+      {
+        tool: "docker",
+        args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
+        ...rec.dockerDaemonDown,
+      },
+    );
+    const questions: string[] = [];
+    const run = await runCli(["up"], {
+      path: lab.tools.path,
+      env: lab.env,
+      confirm: async (question) => {
+        questions.push(question);
+        return true;
+      },
+    });
+    expect(questions).toEqual(["Run it with sudo now?"]);
+    const shown = run.stderr.indexOf(
+      "sudo sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512",
+    );
+    expect(shown).toBeGreaterThanOrEqual(0);
+    expect(shown).toBeLessThan(run.stderr.indexOf("› Preflight"));
+    expect(lab.tools.commandLines().indexOf("sudo -v")).toBeLessThan(
+      lab.tools.commandLines().findIndex((l) => l.startsWith("sudo -n sysctl")),
+    );
+    expect(run.stderr).toContain("✓ Host inotify limits: max_user_watches=8192");
+    expect(run.code).toBe(1); // the registry step then meets a stopped Docker
+  });
+
+  it("when the user declines, warns and leaves the limits alone", async () => {
+    lab = await startFakeLab();
+    lab.tools.expect(
+      ...healthyMachineRules({ sysctl: { stdout: "8192\n128\n" } }),
+      { tool: "sysctl", args: SYSCTL_READ, stdout: "8192\n128\n" },
+      {
+        tool: "docker",
+        args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
+        ...rec.dockerDaemonDown,
+      },
+    );
+    const run = await runCli(["up"], { path: lab.tools.path, env: lab.env, confirm: async () => false });
+    expect(run.stderr).toContain(
+      'warning: continuing without raising them; Prometheus and Argo CD may fail with "too many open files"',
+    );
+    expect(run.stderr).toContain("- Host inotify limits: skipped, left as they are");
+    expect(lab.tools.commandLines().some((l) => l.startsWith("sudo"))).toBe(false);
+  });
 });

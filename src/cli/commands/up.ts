@@ -117,8 +117,10 @@ export async function upCommand(ctx: Context, flags: UpFlags, stderr: NodeJS.Wri
     );
     return;
   }
+  const { confirmHostChanges } = await import("../../lab/up/host.js");
+  const confirmed = await confirmHostChanges(ctx, options);
   const live = ctx.out.stderrIsTTY && !ctx.env.CI;
-  const summary = await runUp(ctx, options, live, stderr);
+  const summary = await runUp(ctx, confirmed, live, stderr);
   ctx.out.data(
     flags.output === "json" ? JSON.stringify(summary, null, 2) : renderSummary(summary, ctx.out.dataStyle),
   );

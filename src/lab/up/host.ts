@@ -43,7 +43,8 @@ export function sysctlStep(): Step<UpState> {
     title: "Host inotify limits",
     async run(state) {
       const { ctx, options } = state;
-      if (!options.sysctl) return { status: "skipped", detail: "--no-sysctl" };
+      if (!options.sysctl)
+        return { status: "skipped", detail: "left as they are (--no-sysctl, or declined)" };
       if (options.provider === "existing") return { status: "skipped", detail: "not a local kind cluster" };
       const desktop = state.doctor?.facts.dockerDesktop === true;
       if (!desktop && ctx.host.platform !== "linux") {
@@ -106,4 +107,38 @@ export function sysctlStep(): Step<UpState> {
       return { status: "done", detail: `${format(before)} → ${format(after)}${where}` };
     },
   };
+}
+
+/**
+ * Before the task list starts: when the limits are low, sudo is needed and --yes was not given,
+ * show the exact command and ask. Yes: sudo asks for the password here (not in the middle of the
+ * task list) and the step then runs non-interactively. No: carry on without the change.
+ */
+export async function confirmHostChanges(
+  ctx: UpState["ctx"],
+  options: UpState["options"],
+): Promise<UpState["options"]> {
+  if (
+    !options.sysctl ||
+    options.yes ||
+    options.provider !== "kind" ||
+    ctx.host.platform !== "linux" ||
+    !ctx.confirm
+  ) {
+    return options;
+  }
+  const read = await ctx.runner.run("sysctl", ["-n", ...KEYS], { timeoutMs: 10_000, allowFailure: true });
+  const values = read.stdout.trim().split(/\s+/).map(Number);
+  if (read.exitCode !== 0 || lowKeys(values).length === 0) return options;
+  ctx.out.info(`The lab needs higher inotify limits (now ${format(values)}). This needs root:`);
+  ctx.out.info(`  ${sudoCommandLine(options.persist)}`);
+  if (await ctx.confirm("Run it with sudo now?")) {
+    // Cache sudo's credentials while the terminal is ours; the step then uses `sudo -n`.
+    await ctx.runner.run("sudo", ["-v"], { interactive: true, timeoutMs: 120_000 });
+    return { ...options, yes: true };
+  }
+  ctx.out.warn(
+    'continuing without raising them; Prometheus and Argo CD may fail with "too many open files" (docs/troubleshooting.md)',
+  );
+  return { ...options, sysctl: false };
 }

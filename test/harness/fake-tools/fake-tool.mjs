@@ -7,12 +7,34 @@ import { join } from "node:path";
 
 const [dir, tool, ...args] = process.argv.slice(2);
 
+/**
+ * Reads stdin until EOF, or until it has been quiet for a moment: an inherited terminal or pipe
+ * (interactive runs, such as `sudo -v`) may never close, and a real tool would not wait for it.
+ */
 function readStdin() {
-  try {
-    return readFileSync(0, "utf8");
-  } catch {
-    return "";
-  }
+  return new Promise((resolve) => {
+    let text = "";
+    let timer;
+    const finish = () => {
+      clearTimeout(timer);
+      process.stdin.removeAllListeners();
+      // An inherited stdin would otherwise keep this process alive after it answered.
+      process.stdin.destroy();
+      resolve(text);
+    };
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, 300);
+    };
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => {
+      text += chunk;
+      quiet();
+    });
+    process.stdin.on("end", finish);
+    process.stdin.on("error", finish);
+    quiet();
+  });
 }
 
 function withLock(fn) {
@@ -41,7 +63,7 @@ function matches(rule, tool, args) {
   return true;
 }
 
-const stdin = readStdin();
+const stdin = await readStdin();
 const ruleIndex = withLock(() => {
   const rules = JSON.parse(readFileSync(join(dir, "rules.json"), "utf8"));
   let used = {};
