@@ -102,6 +102,9 @@ async function runLive<S>(steps: Step<S>[], state: S, options: RunStepsOptions):
       exitOnError: true,
       registerSignalListeners: false,
       rendererOptions: { logger, collapseSkips: false, showSkipMessage: true },
+      // listr2 falls back to its line renderer when the real stdout is not a terminal (for example
+      // `up -o json > summary.json`); it must write to our stderr too.
+      fallbackRendererOptions: { logger },
     },
   );
   await list.run();
