@@ -242,6 +242,52 @@ describe("sre-lab up", () => {
     }
     second.cleanup();
   });
+
+  it("--provider existing runs the GitOps steps against another cluster, with a Git source", async () => {
+    lab = await startFakeLab();
+    const kubeconfig = lab.api.writeKubeconfig(lab.home, { context: "lab-server" });
+    lab.tools.expect({
+      tool: "kubectl",
+      argsPrefix: ["--context", "lab-server", "apply", "--server-side", "--force-conflicts", "-k"],
+    });
+    const run = await runCli(
+      [
+        "--context",
+        "lab-server",
+        "up",
+        "--provider",
+        "existing",
+        "--repo-url",
+        "https://github.com/acme/lab.git",
+        "--revision",
+        "main",
+        "--skip-model",
+      ],
+      { path: lab.tools.path, env: { ...lab.env, KUBECONFIG: kubeconfig } },
+    );
+    expect(run.stderr).not.toContain("error:");
+    expect(run.code).toBe(0);
+    lab.tools.assertAllUsed();
+    expect(run.stderr).toContain(
+      `- Target app image: skipped, push ${image} to a registry your cluster can pull from`,
+    );
+    expect(run.stderr).toContain(
+      "- GitOps source: skipped, Argo CD reads https://github.com/acme/lab.git at main",
+    );
+    const root = lab.api.get<{ spec: { source: Record<string, unknown> } }>(
+      "argoproj.io/v1alpha1",
+      "Application",
+      "argocd",
+      "sre-lab",
+    );
+    expect(root?.spec.source).toMatchObject({
+      repoURL: "https://github.com/acme/lab.git",
+      targetRevision: "main",
+      path: "manifests/bootstrap",
+    });
+    expect(lab.registry.requests).toEqual([]);
+    expect(run.stdout).toContain("kube context: lab-server");
+  });
 });
 
 async function startFakeLabTools(lab: FakeLab, rules: (lab: FakeLab) => FakeRule[]) {
