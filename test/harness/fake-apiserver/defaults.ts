@@ -137,7 +137,8 @@ export function normalizeWrite(def: ResourceDef, obj: KubeObject): void {
     const record = obj as KubeObject & { stringData?: Record<string, string>; data?: Record<string, string> };
     if (record.stringData && typeof record.stringData === "object") {
       const data = { ...(record.data ?? {}) };
-      for (const [key, value] of Object.entries(record.stringData)) data[key] = Buffer.from(String(value)).toString("base64");
+      for (const [key, value] of Object.entries(record.stringData))
+        data[key] = Buffer.from(String(value)).toString("base64");
       record.data = data;
     }
     delete record.stringData;
