@@ -20,6 +20,18 @@ export interface CliDeps {
   /** Replace the outside world in tests; by default execa, the real host and the system clock. */
   runner?: Runner;
   host?: HostProbe;
+  /** Yes/no questions; by default asked on the terminal when stdin is one. */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export interface GlobalOptions {
@@ -61,6 +73,8 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     env: deps.env,
     signal,
     kubeTarget,
+    confirm:
+      "confirm" in deps ? deps.confirm : process.stdin.isTTY && !deps.env.CI ? askOnTerminal : undefined,
     kube: () => {
       kube ??= import("../kube/client.js").then(({ createKubeClient }) =>
         createKubeClient({ ...kubeTarget, env: deps.env, signal }),
@@ -128,45 +142,6 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     });
 
   program
-    .command("down")
-    .description(
-      "delete the lab: the kind cluster, the registry container and the kind network (the model cache stays)",
-    )
-    .option("--keep-registry", "keep the registry container and the images in it")
-    .option("--purge", "also delete the model cache")
-    .option(
-      "--model-cache <dir>",
-      "the model cache directory, as given to up (default ~/.cache/sre-lab/ollama)",
-    )
-    .addOption(outputOption())
-    .action(async (options: DownFlags, command: Command) => {
-      const { downCommand } = await import("./commands/down.js");
-      await downCommand(await withContext(command), options);
-    });
-
-  program
-    .command("status")
-    .description("show the lab: nodes, Argo CD applications, pods that are not ready, the model, the URLs")
-    .addOption(outputOption())
-    .action(async (options: { output: OutputFormat }, command: Command) => {
-      const { statusCommand } = await import("./commands/status.js");
-      await statusCommand(await withContext(command), options);
-    });
-
-  program
-    .command("open")
-    .description(
-      "print the URL and login of a lab UI; port-forward to it when the lab's host port does not answer",
-    )
-    .addArgument(new Argument("<target>", "what to open").choices(OPEN_TARGET_NAMES))
-    .option("--browser", "also open it in the default browser")
-    .option("--port <n>", "port-forward on this 127.0.0.1 port (even when the lab's port answers)", parsePort)
-    .action(async (target: (typeof OPEN_TARGET_NAMES)[number], options: OpenFlags, command: Command) => {
-      const { openCommand } = await import("./commands/open.js");
-      await openCommand(await withContext(command), target, options);
-    });
-
-  program
     .command("up")
     .description(
       "stand up the lab: kind cluster, local registry, Argo CD, and through GitOps the app, Ollama and monitoring",
@@ -204,6 +179,45 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .action(async (options: { timeout: string; output: OutputFormat }, command: Command) => {
       const { syncCommand } = await import("./commands/sync.js");
       await syncCommand(await withContext(command), options, deps.stderr);
+    });
+
+  program
+    .command("status")
+    .description("show the lab: nodes, Argo CD applications, pods that are not ready, the model, the URLs")
+    .addOption(outputOption())
+    .action(async (options: { output: OutputFormat }, command: Command) => {
+      const { statusCommand } = await import("./commands/status.js");
+      await statusCommand(await withContext(command), options);
+    });
+
+  program
+    .command("open")
+    .description(
+      "print the URL and login of a lab UI; port-forward to it when the lab's host port does not answer",
+    )
+    .addArgument(new Argument("<target>", "what to open").choices(OPEN_TARGET_NAMES))
+    .option("--browser", "also open it in the default browser")
+    .option("--port <n>", "port-forward on this 127.0.0.1 port (even when the lab's port answers)", parsePort)
+    .action(async (target: (typeof OPEN_TARGET_NAMES)[number], options: OpenFlags, command: Command) => {
+      const { openCommand } = await import("./commands/open.js");
+      await openCommand(await withContext(command), target, options);
+    });
+
+  program
+    .command("down")
+    .description(
+      "delete the lab: the kind cluster, the registry container and the kind network (the model cache stays)",
+    )
+    .option("--keep-registry", "keep the registry container and the images in it")
+    .option("--purge", "also delete the model cache")
+    .option(
+      "--model-cache <dir>",
+      "the model cache directory, as given to up (default ~/.cache/sre-lab/ollama)",
+    )
+    .addOption(outputOption())
+    .action(async (options: DownFlags, command: Command) => {
+      const { downCommand } = await import("./commands/down.js");
+      await downCommand(await withContext(command), options);
     });
 
   return program;

@@ -39,7 +39,7 @@ export interface ApplicationStatus {
   revision: string;
   /** status.operationState.phase when an operation is running or failed. */
   operation?: string;
-  /** The first condition's message, or the failed operation's message. */
+  /** The first condition's message, else the running or failed operation's, else the health message. */
   message?: string;
 }
 
@@ -199,7 +199,7 @@ export function applicationStatus(app: KubeObject & ApplicationFields): Applicat
   const condition = status.conditions?.find((c) => c.message);
   const message =
     (condition ? `${condition.type ?? "Condition"}: ${condition.message}` : undefined) ??
-    (phase === "Failed" || phase === "Error" ? status.operationState?.message : undefined) ??
+    (operation ? status.operationState?.message : undefined) ??
     (status.health?.status && status.health.status !== "Healthy" ? status.health.message : undefined);
   return {
     name: app.metadata?.name ?? "?",
@@ -282,8 +282,11 @@ export function podProblem(pod: KubeObject & PodFields): PodProblem | undefined 
   }
   for (const c of containers) {
     const waiting = c.state?.waiting;
-    if (waiting?.reason && waiting.reason !== "ContainerCreating")
-      return about(c, waiting.reason, waiting.message);
+    // CrashLoopBackOff's own message ("back-off 1m20s restarting failed container…") says less than
+    // the last termination does; other waiting reasons' messages name the missing image or Secret.
+    if (waiting?.reason && waiting.reason !== "ContainerCreating") {
+      return about(c, waiting.reason, waiting.reason === "CrashLoopBackOff" ? undefined : waiting.message);
+    }
   }
   for (const c of containers) {
     const terminated = c.state?.terminated;
