@@ -165,6 +165,13 @@ describe("sre-lab up", () => {
       targetRevision: digest,
       path: "bootstrap",
     });
+    const hosting = lab.api.get<{ data: Record<string, string> }>(
+      "v1",
+      "ConfigMap",
+      "kube-public",
+      "local-registry-hosting",
+    );
+    expect(hosting?.data["localRegistryHosting.v1"]).toContain('host: "localhost:5001"');
     const grafana = lab.api.get<{ data: Record<string, string> }>(
       "v1",
       "Secret",

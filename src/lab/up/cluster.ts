@@ -4,9 +4,10 @@
  * registry, and waits until every node is Ready (kind itself waits only for the control plane).
  */
 import { mkdirSync, readFileSync } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
 import type { Step } from "../../cli/tasks.js";
 import { InterruptedError, SreLabError } from "../../core/errors.js";
-import type { KubeObject } from "../../kube/client.js";
+import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { CLUSTER_NAME, REGISTRY } from "../config.js";
 import { CONFIG_HASH_LABEL, renderKindConfig } from "../kind-config.js";
 import { labPaths } from "../paths.js";
@@ -129,8 +130,10 @@ export function clusterStep(): Step<UpState> {
               .join(", ") || "no nodes",
         },
       );
+      const announced = await announceRegistry(kube);
       const changes = [
         created ? (recreated ? "re-created" : "created") : undefined,
+        announced ? "registry announced in kube-public/local-registry-hosting" : undefined,
         wired ? `registry wired on ${wired} node${wired > 1 ? "s" : ""}` : undefined,
         onKindNetwork ? undefined : "registry joined the kind network",
       ].filter(Boolean);
@@ -138,6 +141,31 @@ export function clusterStep(): Step<UpState> {
       return { status: "done", detail: `${changes.join(", ")}; ${ready} nodes Ready` };
     },
   };
+}
+
+/**
+ * Tells in-cluster tools where the local registry is: the `local-registry-hosting` ConfigMap in
+ * kube-public (KEP-1755), as kind's local-registry guide does. Returns whether it wrote anything.
+ */
+export async function announceRegistry(kube: KubeClient): Promise<boolean> {
+  const data = {
+    "localRegistryHosting.v1": `host: "localhost:${REGISTRY.hostPort}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`,
+  };
+  const ref = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    namespace: "kube-public",
+    name: "local-registry-hosting",
+  };
+  const current = await kube.find<KubeObject & { data?: Record<string, string> }>(ref);
+  if (current && isDeepStrictEqual(current.data, data)) return false;
+  await kube.apply({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: ref.name, namespace: ref.namespace },
+    data,
+  });
+  return true;
 }
 
 async function cleanupInterruptedCreate(state: UpState): Promise<void> {
