@@ -84,7 +84,11 @@ describe("sre-lab sync", () => {
 
   it("on a terminal, draws the task list with listr2 on stderr and keeps stdout for the result", async () => {
     lab = await startFakeLab();
-    seedRoot(lab, { repoURL: "oci://sre-lab-registry:5000/sre-lab/manifests", targetRevision: OLD, path: "bootstrap" });
+    seedRoot(lab, {
+      repoURL: "oci://sre-lab-registry:5000/sre-lab/manifests",
+      targetRevision: OLD,
+      path: "bootstrap",
+    });
     const run = await runCli(["sync", "--timeout", "20s"], { path: lab.tools.path, env: lab.env, tty: true });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/✔ GitOps source: published manifests as .*sre-lab\/manifests:lab@sha256:/);
