@@ -215,16 +215,7 @@ export async function createKubeClient(options: KubeClientOptions = {}): Promise
     },
     list: (apiVersion, kind, opts = {}) =>
       guard(`list ${kind}`, async () => {
-        const result = await objects.list(
-          apiVersion,
-          kind,
-          opts.namespace,
-          undefined,
-          undefined,
-          undefined,
-          opts.fieldSelector,
-          opts.labelSelector,
-        );
+        const result = await listObjects(objects, apiVersion, kind, opts);
         return result.items as never;
       }),
     create: (object) =>
@@ -306,6 +297,25 @@ export async function createKubeClient(options: KubeClientOptions = {}): Promise
   return api;
 }
 
+/** client-node's positional list() with our options object. */
+function listObjects(
+  objects: Pick<k8s.KubernetesObjectApi, "list">,
+  apiVersion: string,
+  kind: string,
+  opts: ListOptions,
+): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> {
+  return objects.list(
+    apiVersion,
+    kind,
+    opts.namespace,
+    undefined,
+    undefined,
+    undefined,
+    opts.fieldSelector,
+    opts.labelSelector,
+  );
+}
+
 interface WaitDeps {
   objects: {
     collectionPath(apiVersion: string, kind: string, ns: string | undefined): Promise<string>;
@@ -336,18 +346,7 @@ async function waitFor<T extends KubeObject, R>(
   );
 
   while (Date.now() < deadline) {
-    const listed = await deps.guard(`list ${kind}`, () =>
-      deps.objects.list(
-        apiVersion,
-        kind,
-        opts.namespace,
-        undefined,
-        undefined,
-        undefined,
-        opts.fieldSelector,
-        opts.labelSelector,
-      ),
-    );
+    const listed = await deps.guard(`list ${kind}`, () => listObjects(deps.objects, apiVersion, kind, opts));
     seen.clear();
     for (const item of listed.items as T[]) seen.set(key(item), item);
     const ready = check([...seen.values()]);

@@ -20,11 +20,17 @@ import {
 } from "../config.js";
 import { labPaths } from "../paths.js";
 import { clusterStep } from "./cluster.js";
-import { applicationsStep, argoCdStep, publishStep, rootApplicationStep } from "./gitops.js";
+import {
+  applicationsStep,
+  argoCdInstallArgv,
+  argoCdStep,
+  publishStep,
+  rootApplicationStep,
+} from "./gitops.js";
 import { sudoCommandLine, sysctlStep, sysctlWriteArgs } from "./host.js";
 import { modelStep } from "./model.js";
 import type { UpOptions, UpState } from "./options.js";
-import { imageStep, registryStep } from "./registry.js";
+import { imageStep, registryRunArgv, registryStep } from "./registry.js";
 
 export interface UpSummary {
   context: string;
@@ -192,21 +198,7 @@ export async function planUp(ctx: Context, options: UpOptions): Promise<PlanEntr
     },
     {
       step: "Local registry",
-      actions: kind
-        ? [
-            formatCommandLine([
-              "docker",
-              "run",
-              "-d",
-              "--restart=always",
-              "-p",
-              `127.0.0.1:${REGISTRY.hostPort}:${REGISTRY.port}`,
-              "--name",
-              REGISTRY.container,
-              versions.images.registry,
-            ]),
-          ]
-        : ["skipped"],
+      actions: kind ? [formatCommandLine(registryRunArgv())] : ["skipped"],
     },
     {
       step: `Cluster ${CLUSTER_NAME}`,
@@ -233,15 +225,7 @@ export async function planUp(ctx: Context, options: UpOptions): Promise<PlanEntr
     {
       step: `Argo CD ${versions.argocd.version}`,
       actions: [
-        formatCommandLine([
-          "kubectl",
-          ...target,
-          "apply",
-          "--server-side",
-          "--force-conflicts",
-          "-k",
-          labPaths.argocdKustomization(),
-        ]),
+        formatCommandLine(argoCdInstallArgv(target)),
         `create Secret ${GRAFANA_ADMIN_SECRET.namespace}/${GRAFANA_ADMIN_SECRET.name} with a random password (never in Git)`,
         `apply ${labPaths.rootApplication()} with its source filled in`,
       ],

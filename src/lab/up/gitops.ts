@@ -113,6 +113,19 @@ async function waitForArgoCd(
   }
 }
 
+/** The command that installs Argo CD (the step runs it; --dry-run prints it). */
+export function argoCdInstallArgv(kubectlTarget: string[]): string[] {
+  return [
+    "kubectl",
+    ...kubectlTarget,
+    "apply",
+    "--server-side",
+    "--force-conflicts",
+    "-k",
+    labPaths.argocdKustomization(),
+  ];
+}
+
 export function argoCdStep(): Step<UpState> {
   return {
     id: "argocd",
@@ -130,18 +143,8 @@ export function argoCdStep(): Step<UpState> {
       const installed = image.endsWith(`:${versions.argocd.version}`);
       if (!installed) {
         handle.progress("applying the pinned install manifest (server-side)");
-        await ctx.runner.run(
-          "kubectl",
-          [
-            ...state.kubectlTarget,
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "-k",
-            labPaths.argocdKustomization(),
-          ],
-          { timeoutMs: 600_000 },
-        );
+        const [file, ...args] = argoCdInstallArgv(state.kubectlTarget);
+        await ctx.runner.run(file!, args, { timeoutMs: 600_000 });
       }
       await waitForArgoCd(kube, state.options.waitTimeoutMs, (text) => handle.progress(text));
       const secret = await ensureGrafanaSecret(kube);

@@ -31,6 +31,21 @@ export async function containerState(
   return result.stdout.trim() === "true" ? "running" : "stopped";
 }
 
+/** The command that creates the registry container (the step runs it; --dry-run prints it). */
+export function registryRunArgv(): string[] {
+  return [
+    "docker",
+    "run",
+    "-d",
+    "--restart=always",
+    "-p",
+    `127.0.0.1:${REGISTRY.hostPort}:${REGISTRY.port}`,
+    "--name",
+    REGISTRY.container,
+    versions.images.registry,
+  ];
+}
+
 export function registryStep(): Step<UpState> {
   return {
     id: "registry",
@@ -44,20 +59,8 @@ export function registryStep(): Step<UpState> {
         await ctx.runner.run("docker", ["start", REGISTRY.container], { timeoutMs: 60_000 });
         return { status: "done", detail: `started ${where}` };
       }
-      await ctx.runner.run(
-        "docker",
-        [
-          "run",
-          "-d",
-          "--restart=always",
-          "-p",
-          `127.0.0.1:${REGISTRY.hostPort}:${REGISTRY.port}`,
-          "--name",
-          REGISTRY.container,
-          versions.images.registry,
-        ],
-        { timeoutMs: 300_000 },
-      );
+      const [file, ...args] = registryRunArgv();
+      await ctx.runner.run(file!, args, { timeoutMs: 300_000 });
       return { status: "done", detail: `created ${where}` };
     },
   };
