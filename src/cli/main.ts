@@ -220,6 +220,44 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       await downCommand(await withContext(command), options);
     });
 
+  program
+    .command("diagnose")
+    .description(
+      "explain why a pod is failing: evidence, findings root cause first, and an explanation by the local model",
+    )
+    .argument("[pod]", "the pod's name (not with --bundle)")
+    .option("-n, --namespace <ns>", "the pod's namespace (default: the context's namespace, else default)")
+    .option("--bundle <file>", "analyse a saved evidence bundle (JSON or YAML); no cluster is contacted")
+    .option(
+      "--save-bundle <file>",
+      "also write the collected evidence bundle, secrets redacted (.yaml for YAML)",
+    )
+    .option("--no-ai", "deterministic findings only; no model is contacted")
+    .option("--print-prompt", "print the exact messages that would be sent to the model, then exit")
+    .option("--model <name>", "Ollama model", "phi3:mini")
+    .option(
+      "--ollama-url <url>",
+      "Ollama to use (default: the lab's, by cluster DNS for the agent, port-forwarded with --local; 127.0.0.1:11434 with --bundle)",
+    )
+    .option("--local", "run the agent's code on this machine instead of as a Job in the cluster (debugging)")
+    .option("--keep", "keep the agent's Job and pod after it ends, for debugging")
+    .option(
+      "--timeout <duration>",
+      "deadline for the whole diagnosis (the agent Job's activeDeadlineSeconds)",
+      "10m",
+    )
+    .addOption(outputOption())
+    .action(
+      async (
+        pod: string | undefined,
+        options: import("./commands/diagnose.js").DiagnoseFlags,
+        command: Command,
+      ) => {
+        const { diagnoseCommand } = await import("./commands/diagnose.js");
+        await diagnoseCommand(await withContext(command), pod, options, deps.stdout);
+      },
+    );
+
   return program;
 }
 

@@ -269,7 +269,14 @@ export async function createKubeClient(options: KubeClientOptions = {}): Promise
       ),
     async followLog(ns, pod, opts) {
       const sink = new PassThrough();
-      sink.on("data", (chunk: Buffer) => opts.onData(chunk.toString("utf8")));
+      // Decode across chunk boundaries (a UTF-8 character may span two chunks).
+      sink.setEncoding("utf8");
+      sink.on("data", (text: string) => opts.onData(text));
+      // client-node pipes the response into `sink` without an error listener on its side: an abort
+      // or a dropped connection would be an unhandled error. Take the source's errors here.
+      sink.on("pipe", (source: NodeJS.ReadableStream) => {
+        source.on("error", (error: Error) => sink.destroy(error));
+      });
       let controller: AbortController;
       try {
         controller = await guard(`follow the log of pod "${pod}"`, () =>

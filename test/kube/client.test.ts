@@ -309,6 +309,21 @@ describe("logs", () => {
     await following;
   });
 
+  it("stops following on Ctrl-C without an unhandled error, and keeps multi-byte text whole", async () => {
+    const controller = new AbortController();
+    const client = await createKubeClient({
+      kubeconfig: api.writeKubeconfig(dir),
+      env: {},
+      signal: controller.signal,
+    });
+    const received: string[] = [];
+    const following = client.followLog("logs", "p", { container: "app", onData: (t) => received.push(t) });
+    api.appendLog("logs", "p", "app", "température 37°C ✓\n");
+    await expect.poll(() => received.join("")).toBe("température 37°C ✓\n");
+    controller.abort();
+    await expect(following).rejects.toBeInstanceOf(InterruptedError);
+  });
+
   it("shows the API server's reason when following fails", async () => {
     const error = await kube
       .followLog("logs", "p", { container: "nope", onData: () => {} })

@@ -89,8 +89,8 @@ describe("versions.json", () => {
     for (const [key, image] of Object.entries(fromValues)) expect(image, key).toBe(versions.images[key]);
   });
 
-  it("every image in versions.json is used (the registry image is run by the CLI)", () => {
-    const used = new Set([...Object.keys(chartValueImages()), "targetApp", "ollama", "registry"]);
+  it("every image in versions.json is used (the CLI runs the registry and the diagnose agent's Node image)", () => {
+    const used = new Set([...Object.keys(chartValueImages()), "targetApp", "ollama", "registry", "agentNode"]);
     expect(Object.keys(versions.images).filter((key) => !used.has(key))).toEqual([]);
   });
 

@@ -1,0 +1,204 @@
+/**
+ * Optional Prometheus evidence: each container's memory working set against its limit, and its
+ * restarts, over the last 15 minutes. Prometheus is the lab's (`prometheus-server` in `monitoring`,
+ * scraping cAdvisor and kube-state-metrics); when it does not answer, diagnose goes on without it.
+ *
+ * The figures become evidence lines on the finding about the same container, so they reach the
+ * output and the prompt like any other fact.
+ */
+import { records, stringMap, strings, text } from "./analyze/fields.js";
+import { parseQuantity } from "./analyze/quantity.js";
+import type { ContainerMetrics } from "./evidence.js";
+import type { Finding, KubeObject } from "./types.js";
+
+export const METRICS_WINDOW = "15m";
+
+export interface PromSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface PrometheusApi {
+  readonly url: string;
+  /** An instant query; the samples of its vector result. Throws when Prometheus fails or does not answer. */
+  query(promql: string): Promise<PromSample[]>;
+}
+
+export interface PrometheusClientOptions {
+  url: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/** A fetch-based client for /api/v1/query (no dependencies: the in-cluster agent uses it). */
+export function createPrometheusClient(options: PrometheusClientOptions): PrometheusApi {
+  const base = options.url.replace(/\/+$/, "");
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  return {
+    url: base,
+    async query(promql) {
+      const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
+      let response: Response;
+      try {
+        response = await fetchImpl(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`, {
+          signal: AbortSignal.any(signals),
+          headers: { Accept: "application/json" },
+        });
+      } catch (error) {
+        throw new Error(`Prometheus at ${base} is not answering (${reasonOf(error)})`, { cause: error });
+      }
+      const body = await response.text();
+      let document: unknown;
+      try {
+        document = JSON.parse(body);
+      } catch {
+        throw new Error(`Prometheus at ${base} answered HTTP ${response.status} without JSON`);
+      }
+      if (text(document, "status") !== "success") {
+        throw new Error(
+          `Prometheus at ${base} refused the query: ${text(document, "error") ?? `HTTP ${response.status}`}`,
+        );
+      }
+      if (text(document, "data", "resultType") !== "vector") return [];
+      const samples: PromSample[] = [];
+      for (const item of records(document, "data", "result")) {
+        // [ <unix time>, "<value>" ]
+        const value = Number(strings(item, "value")[1]);
+        if (Number.isFinite(value)) samples.push({ labels: stringMap(item, "metric"), value });
+      }
+      return samples;
+    },
+  };
+}
+
+/** The PromQL for one pod: peak and current working set, and restarts, by container. */
+export function metricQueries(
+  namespace: string,
+  pod: string,
+): Record<"peak" | "current" | "restarts", string> {
+  const selector = `namespace="${escapeLabel(namespace)}",pod="${escapeLabel(pod)}"`;
+  const memory = `container_memory_working_set_bytes{${selector},container!="",container!="POD"}`;
+  return {
+    peak: `max by (container) (max_over_time(${memory}[${METRICS_WINDOW}]))`,
+    current: `max by (container) (${memory})`,
+    restarts: `max by (container) (increase(kube_pod_container_status_restarts_total{${selector}}[${METRICS_WINDOW}]))`,
+  };
+}
+
+/** Queries Prometheus for the pod's containers; containers without any sample are left out. */
+export async function queryContainerMetrics(
+  prometheus: PrometheusApi,
+  pod: KubeObject,
+): Promise<ContainerMetrics[]> {
+  const namespace = text(pod, "metadata", "namespace") ?? "default";
+  const name = text(pod, "metadata", "name") ?? "";
+  const queries = metricQueries(namespace, name);
+  const [peak, current, restarts] = await Promise.all([
+    prometheus.query(queries.peak),
+    prometheus.query(queries.current),
+    prometheus.query(queries.restarts),
+  ]);
+  const byContainer = new Map<string, ContainerMetrics>();
+  const entry = (container: string): ContainerMetrics => {
+    let metrics = byContainer.get(container);
+    if (!metrics) {
+      metrics = { container };
+      byContainer.set(container, metrics);
+    }
+    return metrics;
+  };
+  for (const s of peak) if (s.labels.container) entry(s.labels.container).memoryPeakBytes = s.value;
+  for (const s of current) if (s.labels.container) entry(s.labels.container).memoryWorkingSetBytes = s.value;
+  for (const s of restarts)
+    if (s.labels.container) entry(s.labels.container).restarts15m = Math.round(s.value);
+  const limits = memoryLimits(pod);
+  for (const metrics of byContainer.values()) {
+    const limit = limits.get(metrics.container);
+    if (limit !== undefined) metrics.memoryLimitBytes = limit;
+  }
+  return [...byContainer.values()].sort((a, b) => a.container.localeCompare(b.container));
+}
+
+/** Evidence lines for one container's figures. */
+export function metricsEvidence(metrics: ContainerMetrics): string[] {
+  const lines: string[] = [];
+  const peak = metrics.memoryPeakBytes ?? metrics.memoryWorkingSetBytes;
+  if (peak !== undefined) {
+    const now =
+      metrics.memoryWorkingSetBytes !== undefined
+        ? `, now ${formatBytes(metrics.memoryWorkingSetBytes)}`
+        : "";
+    const limit = metrics.memoryLimitBytes;
+    const against =
+      limit !== undefined && limit > 0
+        ? ` of its ${formatBytes(limit)} limit (${Math.round((peak / limit) * 100)}%)`
+        : " (no memory limit)";
+    lines.push(
+      `prometheus: container ${metrics.container} memory working set peaked at ${formatBytes(peak)}${against} over the last ${METRICS_WINDOW}${now}`,
+    );
+  }
+  if (metrics.restarts15m !== undefined) {
+    lines.push(
+      `prometheus: container ${metrics.container} restarted ${metrics.restarts15m} time${metrics.restarts15m === 1 ? "" : "s"} in the last ${METRICS_WINDOW}`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Adds each container's figures to the first finding about that container (the root cause when it
+ * is about it). Figures for containers no finding names are left for the Metrics section.
+ */
+export function addMetricsEvidence(
+  findings: readonly Finding[],
+  metrics: readonly ContainerMetrics[],
+): Finding[] {
+  const out = findings.map((f) => ({ ...f, evidence: [...f.evidence] }));
+  for (const m of metrics) {
+    const target = out.find((f) => f.container === m.container);
+    if (target) target.evidence.push(...metricsEvidence(m));
+  }
+  return out;
+}
+
+/** 268435456 → "256Mi"; 1.5 GiB → "1.5Gi". */
+export function formatBytes(bytes: number): string {
+  const units: [string, number][] = [
+    ["Gi", 2 ** 30],
+    ["Mi", 2 ** 20],
+    ["Ki", 2 ** 10],
+  ];
+  for (const [unit, size] of units) {
+    if (bytes >= size) {
+      const value = bytes / size;
+      return `${Number.isInteger(value) || value >= 100 ? Math.round(value) : value.toFixed(1)}${unit}`;
+    }
+  }
+  return `${Math.round(bytes)}B`;
+}
+
+function memoryLimits(pod: KubeObject): Map<string, number> {
+  const limits = new Map<string, number>();
+  for (const container of [
+    ...records(pod, "spec", "initContainers"),
+    ...records(pod, "spec", "containers"),
+  ]) {
+    const name = text(container, "name");
+    const bytes = parseQuantity(text(container, "resources", "limits", "memory"));
+    if (name !== undefined && bytes !== undefined) limits.set(name, bytes);
+  }
+  return limits;
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof Error && error.name === "TimeoutError") return "no answer in time";
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  if (typeof cause?.code === "string") return cause.code;
+  return error instanceof Error ? error.message : String(error);
+}

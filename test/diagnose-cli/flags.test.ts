@@ -1,0 +1,178 @@
+/** Flags → options, and every usage mistake: exit 2, one line and a hint, before any cluster is contacted. */
+import { describe, expect, it } from "vitest";
+import { type DiagnoseFlags, toDiagnoseOptions } from "../../src/cli/commands/diagnose.js";
+import { closestNames, editDistance } from "../../src/diagnose/target.js";
+import { runCli } from "../support/cli.js";
+
+// A kubeconfig that does not exist: a test that got as far as the cluster would fail differently.
+const env = { KUBECONFIG: "/nonexistent/kubeconfig" };
+const RULE =
+  "a pod name is a lowercase RFC 1123 subdomain: at most 253 characters of a-z, 0-9, '-' and '.', starting and ending with a letter or digit";
+
+describe("usage errors", () => {
+  it.each([
+    [
+      ["diagnose"],
+      "error: no pod given",
+      "hint: sre-lab diagnose POD [-n NAMESPACE], or sre-lab diagnose --bundle FILE",
+    ],
+    [
+      ["diagnose", "web", "--bundle", "b.json"],
+      'error: give a pod or --bundle, not both (got pod "web" and --bundle b.json)',
+      "",
+    ],
+    [
+      ["diagnose", "--bundle", "b.json", "-n", "shop"],
+      "error: --namespace does not apply to --bundle, which contacts no cluster",
+      "",
+    ],
+    [
+      ["diagnose", "--bundle", "b.json", "--local"],
+      "error: --local does not apply to --bundle, which contacts no cluster",
+      "",
+    ],
+    [
+      ["diagnose", "web", "--local", "--keep"],
+      "error: --keep keeps the agent's Job, and --local runs no Job",
+      "",
+    ],
+    [
+      ["diagnose", "web", "--timeout", "soon"],
+      'error: invalid duration "soon"',
+      "hint: use seconds, minutes or hours",
+    ],
+    [["diagnose", "web", "--timeout", "0s"], "error: --timeout 0s is too short", ""],
+    [
+      ["diagnose", "web", "--ollama-url", "ftp://x"],
+      "error: not a valid Ollama host: ftp://x (only http and https)",
+      "",
+    ],
+    [
+      ["diagnose", "web", "--save-bundle", "/nonexistent/dir/b.json"],
+      "error: --save-bundle /nonexistent/dir/b.json: the directory /nonexistent/dir does not exist",
+      "",
+    ],
+    [
+      ["diagnose", "web", "-n", "Shop"],
+      'error: invalid namespace "Shop": a namespace is a lowercase RFC 1123 label',
+      "",
+    ],
+    [["diagnose", "web", "--model", " "], "error: --model is empty", ""],
+  ])("%j", async (args, message, hint) => {
+    const run = await runCli(args, { env });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.split("\n")[0]).toContain(message);
+    expect(run.stderr).toContain(hint);
+    expect(run.stderr).toContain("hint: ");
+  });
+
+  it.each(["Checkout-API", "checkout_api", "-web", "web-", "web..api", "web/api", "x".repeat(254), "wéb"])(
+    "invalid pod name %j: exit 2 with the naming rule",
+    async (name) => {
+      // After "--", a name that starts with "-" is an argument, not an option.
+      const run = await runCli(["diagnose", "--", name], { env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(
+        `error: invalid pod name ${JSON.stringify(name)}: ${RULE}\nhint: copy the name from kubectl get pods -n NAMESPACE\n`,
+      );
+    },
+  );
+
+  it("-o takes only text or json (commander)", async () => {
+    const run = await runCli(["diagnose", "web", "-o", "yaml"], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("argument 'yaml' is invalid. Allowed choices are text, json.");
+  });
+
+  it("--help documents the contract's flags", async () => {
+    const run = await runCli(["diagnose", "--help"]);
+    expect(run.code).toBe(0);
+    for (const flag of [
+      "--bundle <file>",
+      "--save-bundle <file>",
+      "--no-ai",
+      "--print-prompt",
+      "-o, --output <format>",
+      "-n, --namespace <ns>",
+      "--model <name>",
+      '(default: "phi3:mini")',
+      "--local",
+      "--keep",
+      "--ollama-url <url>",
+      "--timeout <duration>",
+    ]) {
+      expect(run.stdout).toContain(flag);
+    }
+  });
+});
+
+describe("flags → options", () => {
+  const base: DiagnoseFlags = { ai: true, model: "phi3:mini", timeout: "10m", output: "text" };
+  it.each<[string, string | undefined, Partial<DiagnoseFlags>, Record<string, unknown>]>([
+    [
+      "in the cluster by default",
+      "web",
+      {},
+      { target: { kind: "live", pod: "web", namespace: undefined, where: "cluster" }, mode: "analyze" },
+    ],
+    [
+      "--local",
+      "web",
+      { local: true, namespace: "shop" },
+      { target: { kind: "live", pod: "web", namespace: "shop", where: "local" } },
+    ],
+    ["--bundle", undefined, { bundle: "b.json" }, { target: { kind: "bundle", file: "b.json" } }],
+    ["--no-ai", "web", { ai: false }, { mode: "no-ai" }],
+    ["--print-prompt wins over --no-ai", "web", { ai: false, printPrompt: true }, { mode: "prompt" }],
+    ["--timeout", "web", { timeout: "90s" }, { timeoutMs: 90_000 }],
+    ["--keep", "web", { keep: true }, { keep: true }],
+    [
+      "--ollama-url without a scheme or port",
+      "web",
+      { ollamaUrl: "gpu-box" },
+      { ollamaUrl: "http://gpu-box:11434" },
+    ],
+    [
+      "--save-bundle .yml is YAML",
+      "web",
+      { saveBundle: "/tmp/b.yml" },
+      { saveBundle: { path: "/tmp/b.yml", format: "yaml" } },
+    ],
+    [
+      "--save-bundle otherwise JSON",
+      "web",
+      { saveBundle: "/tmp/b.txt" },
+      { saveBundle: { path: "/tmp/b.txt", format: "json" } },
+    ],
+  ])("%s", (_name, pod, flags, expected) => {
+    expect(toDiagnoseOptions(pod, { ...base, ...flags })).toMatchObject(expected);
+  });
+});
+
+describe("closest pod names", () => {
+  const pods = [
+    "checkout-api-7c9d6b5f48-x2k9p",
+    "checkout-api-7c9d6b5f48-q8w7e",
+    "payments-5d8f9c7b6-aaaaa",
+    "redis-0",
+  ];
+  it("a Deployment's name gives its pods", () => {
+    expect(closestNames("checkout-api", pods)).toEqual([
+      "checkout-api-7c9d6b5f48-q8w7e",
+      "checkout-api-7c9d6b5f48-x2k9p",
+    ]);
+  });
+  it("a typo gives the nearest name first", () => {
+    expect(closestNames("chekout-api-7c9d6b5f48-x2k9p", pods)[0]).toBe("checkout-api-7c9d6b5f48-x2k9p");
+    expect(closestNames("redis-1", pods)).toEqual(["redis-0"]);
+  });
+  it("an unrelated name gives none", () => {
+    expect(closestNames("grafana", pods)).toEqual([]);
+  });
+  it("edit distance", () => {
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("", "abc")).toBe(3);
+    expect(editDistance("same", "same")).toBe(0);
+  });
+});
