@@ -90,7 +90,13 @@ describe("versions.json", () => {
   });
 
   it("every image in versions.json is used (the CLI runs the registry and the diagnose agent's Node image)", () => {
-    const used = new Set([...Object.keys(chartValueImages()), "targetApp", "ollama", "registry", "agentNode"]);
+    const used = new Set([
+      ...Object.keys(chartValueImages()),
+      "targetApp",
+      "ollama",
+      "registry",
+      "agentNode",
+    ]);
     expect(Object.keys(versions.images).filter((key) => !used.has(key))).toEqual([]);
   });
 
