@@ -103,6 +103,8 @@ export async function runDiagnosis(request: DiagnosisRequest, deps: DiagnosisDep
       model: request.model,
       messages: prompt.messages,
       numCtx: prompt.numCtx,
+      // The prompt was built so that it plus this many answer tokens fit numCtx.
+      maxTokens: prompt.maxAnswerTokens,
       temperature: TEMPERATURE,
       onToken: (text) => {
         partialText += text;

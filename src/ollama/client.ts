@@ -65,6 +65,8 @@ export interface ChatStreamRequest {
   messages: readonly ChatMessage[];
   /** Context size in tokens, always sent as options.num_ctx. The caller must keep the prompt within it. */
   numCtx: number;
+  /** Longest answer in tokens (options.num_predict), so prompt + answer stay within numCtx. */
+  maxTokens?: number;
   temperature?: number;
   /** Called with each piece of text as it arrives. */
   onToken: (token: string) => void;
@@ -232,6 +234,7 @@ export function createOllamaClient(options: OllamaClientOptions): OllamaClient {
         stream: true,
         options: {
           num_ctx: chat.numCtx,
+          ...(chat.maxTokens === undefined ? {} : { num_predict: chat.maxTokens }),
           ...(chat.temperature === undefined ? {} : { temperature: chat.temperature }),
         },
       };

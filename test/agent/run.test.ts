@@ -63,6 +63,8 @@ describe("runDiagnosis", () => {
     expect(events.at(-1)).toMatchObject({ type: "done", stats: { model: "phi3:mini", doneReason: "stop" } });
     expect(ollama.requests.find((r) => r.endpoint === "chat")?.body?.options).toMatchObject({
       num_ctx: 4096,
+      // The answer is capped so that prompt + answer fit the context (never Ollama's silent shift).
+      num_predict: 512,
       temperature: 0.2,
     });
   });
