@@ -258,6 +258,72 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       },
     );
 
+  // sre-lab chaos and gameday (docs/chaos.md). The scenario names are repeated here so that --help
+  // loads no chaos module; src/chaos/types.ts (SCENARIO_NAMES) is their source.
+  const chaosScenarios: [string, string][] = [
+    ["oom", "push one target-app pod past its own memory limit until it is OOMKilled (exit code 137)"],
+    ["crashloop", "run a drill copy of the app with a bad setting: it exits at start and crash-loops"],
+    ["bad-image", "run a drill copy of the app whose image tag does not exist"],
+    ["missing-config", "run a drill copy of the app that needs a ConfigMap nobody created"],
+    ["probe-failure", "run a drill copy of the app whose liveness probe asks for the wrong path"],
+    ["unschedulable", "run a drill copy of the app that requests more memory than any node has"],
+    ["drift", "edit the Argo CD-managed Deployment by hand and time Argo CD's self-heal"],
+    ["node-failure", "stop the apps worker's kind container (docker stop): its node goes NotReady"],
+  ];
+  const chaos = program
+    .command("chaos")
+    .description(
+      "break the lab on purpose, prove it with Kubernetes' own evidence, point at the diagnosis, revert",
+    );
+  chaos
+    .command("list")
+    .description("show each scenario, what it breaks and the finding diagnose should report")
+    .addOption(outputOption())
+    .action(async (options: { output: OutputFormat }, command: Command) => {
+      const { chaosListCommand } = await import("./commands/chaos.js");
+      await chaosListCommand(await withContext(command), options);
+    });
+  chaos
+    .command("reset")
+    .description("undo every scenario: delete drill objects, start stopped lab nodes, restore drift")
+    .option("--force", "act on a cluster that is not the lab's, or looks like production")
+    .addOption(outputOption())
+    .action(async (options: { force?: boolean; output: OutputFormat }, command: Command) => {
+      const { chaosResetCommand } = await import("./commands/chaos.js");
+      await chaosResetCommand(await withContext(command), options, deps.stderr);
+    });
+  for (const [name, description] of chaosScenarios) {
+    chaos
+      .command(name)
+      .description(description)
+      .option("--revert", "undo this scenario (whatever an earlier run left) instead of running it")
+      .option("--timeout <duration>", "deadline for the break to show (default: the scenario's own)")
+      .option("--force", "act on a cluster that is not the lab's, or looks like production")
+      .addOption(outputOption())
+      .action(async (options: import("./commands/chaos.js").ChaosFlags, command: Command) => {
+        const { chaosScenarioCommand } = await import("./commands/chaos.js");
+        await chaosScenarioCommand(await withContext(command), name, options, deps.stderr);
+      });
+  }
+
+  program
+    .command("gameday")
+    .description(
+      "the lab as a scored drill: each chaos scenario injected, verified, diagnosed, compared and reverted",
+    )
+    .option("--only <scenarios>", "comma-separated scenarios to run (default: all, node-failure last)")
+    .option(
+      "--report <dir>",
+      "where to write scorecard.json and scorecard.md (default ./gameday-<timestamp>)",
+    )
+    .option("--timeout <duration>", "deadline for each break to show (default: each scenario's own)")
+    .option("--force", "act on a cluster that is not the lab's, or looks like production")
+    .addOption(outputOption())
+    .action(async (options: import("./commands/gameday.js").GamedayFlags, command: Command) => {
+      const { gamedayCommand } = await import("./commands/gameday.js");
+      await gamedayCommand(await withContext(command), options, deps.stderr);
+    });
+
   return program;
 }
 

@@ -33,7 +33,18 @@ describe("global behaviour", () => {
       .split("Commands:\n")[1]
       ?.match(/^ {2}(\S+)/gm)
       ?.map((s) => s.trim());
-    expect(commands).toEqual(["doctor", "up", "sync", "status", "open", "down", "diagnose", "help"]);
+    expect(commands).toEqual([
+      "doctor",
+      "up",
+      "sync",
+      "status",
+      "open",
+      "down",
+      "diagnose",
+      "chaos",
+      "gameday",
+      "help",
+    ]);
   });
 
   it("per-command --help works", async () => {

@@ -1,0 +1,41 @@
+/**
+ * The one place gameday meets `sre-lab diagnose`: runs the real in-cluster diagnosis for the pod
+ * that broke and reports its findings (root cause first) with two timings, measured from the start
+ * of the diagnosis: to the findings, and to the model's first token. Tests may replace this module
+ * with a scripted diagnosis; test/chaos/gameday-diagnose.test.ts runs the real one.
+ */
+import type { Context } from "../core/context.js";
+import type { Diagnoser } from "./gameday.js";
+
+/** How long one diagnosis may take, model answer included (a CPU-bound phi3:mini is slow). */
+export const GAMEDAY_DIAGNOSE_TIMEOUT_MS = 600_000;
+
+export function labDiagnoser(ctx: Context): Diagnoser {
+  return async (pod, namespace) => {
+    const { runDiagnose } = await import("../diagnose/flow.js");
+    const started = ctx.clock.now();
+    let findingsAt: number | undefined;
+    let firstTokenAt: number | undefined;
+    const result = await runDiagnose(
+      ctx,
+      {
+        target: { kind: "live", pod, namespace, where: "cluster" },
+        mode: "analyze",
+        model: "phi3:mini",
+        ollamaUrl: undefined,
+        saveBundle: undefined,
+        keep: false,
+        timeoutMs: GAMEDAY_DIAGNOSE_TIMEOUT_MS,
+      },
+      (event) => {
+        if (event.type === "findings") findingsAt ??= ctx.clock.now();
+        if (event.type === "token") firstTokenAt ??= ctx.clock.now();
+      },
+    );
+    return {
+      findings: result.findings,
+      timeToFindingsMs: (findingsAt ?? ctx.clock.now()) - started,
+      timeToFirstTokenMs: firstTokenAt === undefined ? undefined : firstTokenAt - started,
+    };
+  };
+}

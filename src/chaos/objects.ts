@@ -1,0 +1,193 @@
+/**
+ * The few Kubernetes object shapes chaos reads and writes, and readers for them. Objects come from
+ * the API server, so every field is optional and read defensively.
+ */
+import type { KubeObject } from "../kube/client.js";
+
+/** client-node turns the API's RFC 3339 strings into Dates on some paths (lists), not on others (watches). */
+export type Time = string | Date;
+
+export function timeText(time: Time | undefined): string | undefined {
+  if (time === undefined) return undefined;
+  return time instanceof Date ? time.toISOString().replace(".000Z", "Z") : time;
+}
+
+export interface Terminated {
+  reason?: string;
+  exitCode?: number;
+  message?: string;
+  startedAt?: Time;
+  finishedAt?: Time;
+}
+
+export interface ContainerStatus {
+  name?: string;
+  ready?: boolean;
+  restartCount?: number;
+  image?: string;
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    running?: { startedAt?: Time };
+    terminated?: Terminated;
+  };
+  lastState?: { terminated?: Terminated };
+}
+
+export interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: Time;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: Record<string, unknown>;
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port?: number | string };
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+  [key: string]: unknown;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  [key: string]: unknown;
+}
+
+export interface PodSpec {
+  containers: ContainerSpec[];
+  nodeName?: string;
+  tolerations?: { key?: string; effect?: string; tolerationSeconds?: number }[];
+  [key: string]: unknown;
+}
+
+export interface Pod extends KubeObject {
+  spec?: PodSpec;
+  status?: {
+    phase?: string;
+    podIP?: string;
+    reason?: string;
+    message?: string;
+    conditions?: Condition[];
+    containerStatuses?: ContainerStatus[];
+  };
+}
+
+export interface Deployment extends KubeObject {
+  spec?: {
+    replicas?: number;
+    revisionHistoryLimit?: number;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec };
+    [key: string]: unknown;
+  };
+}
+
+export interface NodeObject extends KubeObject {
+  spec?: { providerID?: string; taints?: { key?: string; effect?: string }[]; unschedulable?: boolean };
+  status?: { conditions?: Condition[] };
+}
+
+export interface EventObject extends KubeObject {
+  reason?: string;
+  message?: string;
+  type?: string;
+  count?: number;
+  involvedObject?: { kind?: string; name?: string; namespace?: string; fieldPath?: string };
+}
+
+export interface Application extends KubeObject {
+  spec?: { syncPolicy?: { automated?: { selfHeal?: boolean; prune?: boolean } } };
+  status?: {
+    sync?: { status?: string };
+    health?: { status?: string };
+    operationState?: { phase?: string; message?: string; finishedAt?: Time };
+  };
+}
+
+export function nameOf(object: KubeObject | undefined): string {
+  return object?.metadata?.name ?? "?";
+}
+
+export function containerStatus(pod: Pod, container: string): ContainerStatus | undefined {
+  return pod.status?.containerStatuses?.find((c) => c.name === container);
+}
+
+export function condition(
+  object: { status?: { conditions?: Condition[] } } | undefined,
+  type: string,
+): Condition | undefined {
+  return object?.status?.conditions?.find((c) => c.type === type);
+}
+
+export function isPodReady(pod: Pod): boolean {
+  return condition(pod, "Ready")?.status === "True";
+}
+
+/** The most recent termination of a container: the current one while it is down, else the last. */
+export function lastTermination(status: ContainerStatus | undefined): Terminated | undefined {
+  return status?.state?.terminated ?? status?.lastState?.terminated;
+}
+
+export function describeTermination(t: Terminated): string {
+  return [
+    `reason=${t.reason ?? "?"}`,
+    `exitCode=${t.exitCode ?? "?"}`,
+    ...(t.finishedAt ? [`finishedAt=${timeText(t.finishedAt)}`] : []),
+  ].join(" ");
+}
+
+/** One line about a container, for "what we saw": state, restarts and last termination. */
+export function describeContainer(status: ContainerStatus | undefined): string {
+  if (!status) return "no container status yet";
+  const state = status.state?.waiting
+    ? `waiting (${status.state.waiting.reason ?? "?"}${status.state.waiting.message ? `: ${firstLine(status.state.waiting.message)}` : ""})`
+    : status.state?.terminated
+      ? `terminated (${describeTermination(status.state.terminated)})`
+      : status.state?.running
+        ? "running"
+        : "no state";
+  const last = status.lastState?.terminated;
+  return `${state}, restartCount ${status.restartCount ?? 0}${last ? `, last termination ${describeTermination(last)}` : ""}`;
+}
+
+export function firstLine(text: string): string {
+  return text.trim().split("\n")[0] ?? "";
+}
+
+/** 256Mi, 1Gi, 500M, 1000 → bytes; undefined when it is not a quantity. */
+export function parseMemory(quantity: string | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity.trim());
+  if (!match) return undefined;
+  const units: Record<string, number> = {
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
+  return Math.round(Number(match[1]) * (match[2] ? (units[match[2]] ?? 1) : 1));
+}
+
+export function formatMiB(bytes: number): string {
+  const mib = bytes / 1024 ** 2;
+  return `${mib >= 100 ? Math.round(mib) : mib.toFixed(1)} MiB`;
+}

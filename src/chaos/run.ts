@@ -1,0 +1,315 @@
+/**
+ * Running scenarios: the safety check, inject → verify with a deadline, revert on failure or
+ * Ctrl-C, `--revert` and `chaos reset`. Progress goes through the task list (src/cli/tasks.ts) on
+ * stderr; what happened comes back as data.
+ */
+
+import { runSteps } from "../cli/tasks.js";
+import type { Context } from "../core/context.js";
+import { InterruptedError, SreLabError } from "../core/errors.js";
+import { createExecaRunner, formatDuration, type Runner } from "../exec/runner.js";
+import type { KubeClient } from "../kube/client.js";
+import { labKube } from "../lab/status.js";
+import { diagnoseCommand } from "./lab.js";
+import { checkChaosTarget } from "./safety.js";
+import { SCENARIOS } from "./scenarios/index.js";
+import {
+  type ChaosRun,
+  type Injection,
+  NotVerifiedError,
+  type PodRef,
+  type Scenario,
+  type ScenarioName,
+  type Verification,
+} from "./types.js";
+
+/** How long reverting after Ctrl-C or a failure may take in all. */
+const CLEANUP_TIMEOUT_MS = 300_000;
+
+export interface RunOptions {
+  force: boolean;
+  /** Overrides the scenario's own deadline for the break to show. */
+  timeoutMs?: number | undefined;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface ScenarioReport {
+  scenario: ScenarioName;
+  context: string;
+  breaks: string;
+  expectedFinding: string | null;
+  injected: string[];
+  verified: boolean;
+  /** From the start of the injection to the break being seen (or to the deadline). */
+  elapsedMs: number;
+  /** Kubernetes' evidence of the break (verified). */
+  evidence: string[];
+  /** What was there instead (not verified). */
+  saw: string[];
+  pod: PodRef | null;
+  /** `sre-lab diagnose <pod> -n <ns>`, when a pod broke. */
+  diagnose: string | null;
+  goodDiagnosis: string;
+  measurements: Record<string, number>;
+  /** What revert did; null when the break was left in place for you to look at. */
+  reverted: string[] | null;
+}
+
+export function makeRun(ctx: Context, kube: KubeClient, runner: Runner, signal: AbortSignal): ChaosRun {
+  return {
+    ctx,
+    kube,
+    runner,
+    signal,
+    now: () => ctx.clock.now(),
+    progress: (text) => ctx.out.debug(text),
+  };
+}
+
+/** The lab's client, checked for being a place chaos may act; warnings from --force are printed. */
+export async function openRun(ctx: Context, force: boolean): Promise<ChaosRun> {
+  const kube = await labKube(ctx);
+  const verdict = await checkChaosTarget(kube, force);
+  for (const warning of verdict.warnings) ctx.out.warn(warning);
+  ctx.out.debug(`chaos acts on context ${kube.context}: ${verdict.because}`);
+  return makeRun(ctx, kube, ctx.runner, ctx.signal);
+}
+
+/**
+ * A run for reverting after Ctrl-C: the flow's signal has fired, so the shared client and runner
+ * would refuse. A fresh client and runner with their own deadline instead.
+ */
+export async function cleanupRun(run: ChaosRun): Promise<ChaosRun> {
+  if (!run.signal.aborted) return run;
+  const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+  const { createKubeClient } = await import("../kube/client.js");
+  const kube = await createKubeClient({ ...run.ctx.kubeTarget, env: run.ctx.env, signal });
+  return makeRun(run.ctx, kube, createExecaRunner({ env: run.ctx.env, signal }), signal);
+}
+
+/** Runs one task-list step and returns what `fn` returned. */
+export async function step<T>(
+  ctx: Context,
+  stderr: NodeJS.WritableStream,
+  title: string,
+  fn: (progress: (text: string) => void) => Promise<{ value: T; detail: string }>,
+): Promise<T> {
+  let value: T | undefined;
+  await runSteps(
+    [
+      {
+        id: title,
+        title,
+        run: async (_state, handle) => {
+          const result = await fn((text) => handle.progress(text));
+          value = result.value;
+          return { status: "done", detail: result.detail };
+        },
+      },
+    ],
+    undefined,
+    {
+      out: ctx.out,
+      stderr,
+      signal: ctx.signal,
+      live: ctx.out.stderrIsTTY && !ctx.env.CI,
+      now: ctx.clock.now,
+    },
+  );
+  return value as T;
+}
+
+export function deadlineOf(scenario: Scenario, timeoutMs: number | undefined): number {
+  return timeoutMs ?? scenario.verifyTimeoutMs;
+}
+
+export interface InjectOutcome {
+  injection: Injection;
+  verification: Verification | undefined;
+  /** Why there is no verification: NotVerifiedError (the break did not show) or another failure. Not reverted yet. */
+  failure: Error | undefined;
+  elapsedMs: number;
+}
+
+/**
+ * Injects and verifies. Ctrl-C at any point reverts what was injected, then rethrows. A failed
+ * injection is rethrown (scenarios check everything before they change anything). A failed
+ * verification (NotVerifiedError or another error) comes back as `failure`, for the caller to revert.
+ */
+export async function injectAndVerify(
+  run: ChaosRun,
+  scenario: Scenario,
+  options: { timeoutMs?: number | undefined; stderr: NodeJS.WritableStream },
+): Promise<InjectOutcome> {
+  const { ctx } = run;
+  const timeoutMs = deadlineOf(scenario, options.timeoutMs);
+  const started = run.now();
+  let injection: Injection | undefined;
+  try {
+    injection = await step(ctx, options.stderr, `inject ${scenario.name}`, async () => {
+      const value = await scenario.inject(run);
+      return { value, detail: value.actions.join("; ") };
+    });
+  } catch (error) {
+    // Scenarios check everything before they change anything; only Ctrl-C can leave a half-made
+    // injection, which the scenario's label-based revert finds.
+    if (error instanceof InterruptedError || run.signal.aborted) {
+      await revertInterrupted(run, (r) => scenario.revert(r), scenario);
+    }
+    throw error;
+  }
+  const verifyTitle = `verify the break (up to ${formatDuration(timeoutMs)})`;
+  try {
+    const verification = await step(ctx, options.stderr, verifyTitle, async () => {
+      const value = await injection.verify(run, started + timeoutMs);
+      return { value, detail: `seen after ${formatDuration(run.now() - started)}` };
+    });
+    return { injection, verification, failure: undefined, elapsedMs: run.now() - started };
+  } catch (error) {
+    if (error instanceof InterruptedError || ctx.signal.aborted) {
+      const current = injection;
+      await revertInterrupted(run, (r) => current.revert(r), scenario);
+      throw error;
+    }
+    return {
+      injection,
+      verification: undefined,
+      failure: error instanceof Error ? error : new Error(String(error)),
+      elapsedMs: run.now() - started,
+    };
+  }
+}
+
+/** After Ctrl-C: revert with a fresh run and say what was done (on stderr). */
+async function revertInterrupted(
+  run: ChaosRun,
+  revert: (run: ChaosRun) => Promise<string[]>,
+  scenario: Scenario,
+): Promise<void> {
+  const cleanup = await cleanupRun(run);
+  run.ctx.out.info(`interrupted: reverting ${scenario.name} …`);
+  try {
+    const done = await revert(cleanup);
+    for (const line of done) run.ctx.out.info(`  ${line}`);
+    if (done.length === 0) run.ctx.out.info("  nothing to revert");
+  } catch (revertError) {
+    run.ctx.out.warn(
+      `could not revert ${scenario.name}: ${(revertError as Error).message}; run sre-lab chaos reset when the cluster answers`,
+    );
+  }
+}
+
+/** Reverts and returns the lines; errors become SreLabErrors that say how to finish the job. */
+export async function revertNow(
+  run: ChaosRun,
+  scenario: Scenario,
+  injection: Injection | undefined,
+): Promise<string[]> {
+  try {
+    return await (injection ? injection.revert(run) : scenario.revert(run));
+  } catch (error) {
+    if (error instanceof InterruptedError || run.signal.aborted) {
+      // Ctrl-C during the revert itself: finish it anyway, it is what the user wants most.
+      return (injection ?? scenario).revert(await cleanupRun(run));
+    }
+    throw error;
+  }
+}
+
+/** `sre-lab chaos <scenario>`: inject, verify, leave the break for you to diagnose (revert when it does not show). */
+export async function runScenario(
+  ctx: Context,
+  scenario: Scenario,
+  options: RunOptions,
+): Promise<ScenarioReport> {
+  const run = await openRun(ctx, options.force);
+  const outcome = await injectAndVerify(run, scenario, options);
+  let reverted: string[] | null = null;
+  if (outcome.failure) {
+    const why = outcome.failure instanceof NotVerifiedError ? "the break did not show" : "verify failed";
+    reverted = await step(ctx, options.stderr, `revert ${scenario.name} (${why})`, async () => {
+      const value = await revertNow(run, scenario, outcome.injection);
+      return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
+    });
+    if (!(outcome.failure instanceof NotVerifiedError)) throw outcome.failure;
+  }
+  const notVerified = outcome.failure instanceof NotVerifiedError ? outcome.failure : undefined;
+  const pod = outcome.verification?.pod ?? null;
+  return {
+    scenario: scenario.name,
+    context: run.kube.context,
+    breaks: scenario.breaks,
+    expectedFinding: scenario.expectedFinding ?? null,
+    injected: outcome.injection.actions,
+    verified: outcome.verification !== undefined,
+    elapsedMs: outcome.elapsedMs,
+    evidence: outcome.verification?.evidence ?? [],
+    saw: notVerified?.saw ?? [],
+    pod,
+    diagnose: pod ? diagnoseCommand(pod) : null,
+    goodDiagnosis: scenario.goodDiagnosis,
+    measurements: outcome.verification?.measurements ?? {},
+    reverted,
+  };
+}
+
+export interface RevertReport {
+  scenario: ScenarioName;
+  reverted: string[];
+  error?: string;
+}
+
+/** `sre-lab chaos <scenario> --revert`. */
+export async function revertScenario(
+  ctx: Context,
+  scenario: Scenario,
+  options: RunOptions,
+): Promise<RevertReport> {
+  const run = await openRun(ctx, options.force);
+  const reverted = await step(ctx, options.stderr, `revert ${scenario.name}`, async () => {
+    const value = await revertNow(run, scenario, undefined);
+    return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
+  });
+  return { scenario: scenario.name, reverted };
+}
+
+/**
+ * `sre-lab chaos reset`: every scenario's revert, node-failure first (the other reverts need the
+ * node's pods to terminate). One failing revert does not stop the others; the reports say which.
+ */
+export async function resetLab(ctx: Context, options: RunOptions): Promise<RevertReport[]> {
+  const run = await openRun(ctx, options.force);
+  const ordered = [...SCENARIOS].sort((a, b) => Number(b.usesDocker) - Number(a.usesDocker));
+  const reports: RevertReport[] = [];
+  for (const scenario of ordered) {
+    try {
+      const reverted = await step(ctx, options.stderr, `revert ${scenario.name}`, async () => {
+        const value = await revertNow(run, scenario, undefined);
+        return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
+      });
+      reports.push({ scenario: scenario.name, reverted });
+    } catch (error) {
+      if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
+      reports.push({ scenario: scenario.name, reverted: [], error: (error as Error).message });
+    }
+  }
+  return reports;
+}
+
+/** The error `chaos <scenario>` ends with when the break did not show (after reverting). */
+export function notVerifiedError(report: ScenarioReport): SreLabError {
+  return new SreLabError(
+    `${report.scenario}: the break did not show within ${formatDuration(report.elapsedMs)}; reverted`,
+    {
+      details: [
+        "what was seen:",
+        ...report.saw.map((l) => `  ${l}`),
+        "reverted:",
+        ...(report.reverted && report.reverted.length > 0 ? report.reverted : ["nothing to revert"]).map(
+          (l) => `  ${l}`,
+        ),
+      ].join("\n"),
+      hint: `check the lab with sre-lab status; give it longer with --timeout, or look at docs/chaos.md (${report.scenario})`,
+    },
+  );
+}

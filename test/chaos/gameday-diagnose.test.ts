@@ -1,0 +1,73 @@
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type AgentKubelet, buildAgent, startAgentKubelet } from "../agent/support.js";
+import { type FakeOllama, startFakeOllama } from "../harness/fake-ollama/index.js";
+import { runCli } from "../support/cli.js";
+import { type ChaosWorld, NS, runDrillPods, startChaosWorld } from "./world.js";
+
+// No mock: gameday runs the real `sre-lab diagnose`, whose agent (dist/agent.js) the fake
+// kubelet runs as the Job's pod against the fake API server and a fake Ollama.
+describe("sre-lab gameday with the real diagnose", () => {
+  let world: ChaosWorld;
+  let ollama: FakeOllama;
+  let kubelet: AgentKubelet;
+  let agentPath: string;
+  beforeEach(async () => {
+    world = await startChaosWorld();
+    ollama = await startFakeOllama({ script: { answer: "Root cause: the image tag does not exist." } });
+    kubelet = startAgentKubelet(world.api, { ollamaUrl: ollama.url });
+    agentPath = (await buildAgent()).path;
+  });
+  afterEach(async () => {
+    world.tools.assertNoUnexpectedCalls();
+    await kubelet.stop();
+    await ollama.close();
+    await world.close();
+  });
+
+  it("breaks, diagnoses through the agent Job, scores the root cause, and reverts", async () => {
+    world.react((api) =>
+      runDrillPods(api, "bad-image", () => ({
+        phase: "Pending",
+        containerStatuses: [
+          {
+            name: "app",
+            restartCount: 0,
+            ready: false,
+            image: "localhost:5001/sre-lab/target-app:does-not-exist",
+            state: {
+              waiting: {
+                reason: "ErrImagePull",
+                message:
+                  'failed to pull and unpack image "localhost:5001/sre-lab/target-app:does-not-exist": not found',
+              },
+            },
+          },
+        ],
+      })),
+    );
+    const run = await runCli(
+      ["gameday", "--only", "bad-image", "--report", join(world.home, "r"), "-o", "json"],
+      {
+        path: world.tools.path,
+        env: { ...world.env, SRE_LAB_AGENT_JS: agentPath },
+      },
+    );
+    expect(run.stderr).not.toContain("error:");
+    expect(run.code).toBe(0);
+    const card = JSON.parse(run.stdout);
+    expect(card.rows).toEqual([
+      expect.objectContaining({
+        scenario: "bad-image",
+        breakVerified: true,
+        pod: `${NS}/sre-lab-drill-bad-image-5d8f7b9c6-abcde`,
+        finding: "ImagePullFailed",
+        correct: true,
+        reverted: true,
+      }),
+    ]);
+    expect(card.rows[0].timeToFindingsMs).toBeGreaterThan(0);
+    expect(card.rows[0].timeToFirstTokenMs).toBeGreaterThanOrEqual(card.rows[0].timeToFindingsMs);
+    expect(kubelet.runs).toHaveLength(1);
+  });
+});
