@@ -58,12 +58,16 @@ async function runPlain<S>(steps: Step<S>[], state: S, options: RunStepsOptions)
   const reports: StepReport[] = [];
   for (const step of steps) {
     options.out.info(`${style.cyan("›")} ${step.title}`);
-    let last = "";
+    let last: string[] = [];
     const handle: StepHandle = {
       progress(text) {
-        // Without a live display, print progress only when it changes, indented under the step.
-        if (text !== last) options.out.info(`    ${style.dim(text)}`);
-        last = text;
+        // Without a live display, print only the progress lines that changed, indented under the step
+        // (a multi-line progress, such as one line per Application, shows each transition once).
+        const lines = text.split("\n");
+        for (const [i, line] of lines.entries()) {
+          if (line !== last[i]) options.out.info(`    ${style.dim(line)}`);
+        }
+        last = lines;
       },
     };
     try {

@@ -96,6 +96,10 @@ describe("sre-lab up", () => {
     expect(run.stderr).toContain(
       "max_user_watches=8192, max_user_instances=128 → max_user_watches=524288, max_user_instances=512",
     );
+    // One live line per Application while waiting (plain output prints each transition once).
+    for (const app of ["sre-lab", "target-app", "metrics-server", "monitoring", "ollama"]) {
+      expect(run.stderr).toMatch(new RegExp(`^ {4}${app} +Synced/Healthy @ sha256:`, "m"));
+    }
     expect(run.stdout).toContain("kube context: kind-sre-lab");
     expect(run.stdout).toContain(`Grafana     http://127.0.0.1:3000  (admin / ${grafanaPassword})`);
     expect(run.stdout).toContain("Argo CD     https://127.0.0.1:8443  (admin / argo-initial-pw)");

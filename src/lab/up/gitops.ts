@@ -292,13 +292,14 @@ export function applicationsStep(): Step<UpState> {
         { namespace: NAMESPACES.argocd },
         (apps) => {
           const byName = new Map(apps.map((a) => [a.metadata?.name, a]));
-          const line = names
-            .map((n) => {
-              const s = byName.get(n)?.status;
-              return `${n} ${s?.sync?.status ?? "-"}/${s?.health?.status ?? "-"}`;
-            })
-            .join(", ");
-          handle.progress(line);
+          // One live line per Application.
+          const width = Math.max(...names.map((n) => n.length));
+          const lines = names.map((n) => {
+            const s = byName.get(n)?.status;
+            const revision = s?.sync?.revision ? ` @ ${s.sync.revision.slice(0, 19)}` : "";
+            return `${n.padEnd(width)}  ${s?.sync?.status ?? "-"}/${s?.health?.status ?? "-"}${revision}`;
+          });
+          handle.progress(lines.join("\n"));
           const failed = names
             .map((n) => byName.get(n))
             .find(
