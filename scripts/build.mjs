@@ -24,13 +24,36 @@ const common = {
   logLevel: "warning",
 };
 
+// commander loads node:child_process (~6 ms at every start) only to spawn "executable subcommands",
+// which sre-lab never declares. Give commander a stub that fails loudly if that ever changes.
+// Our own subprocesses go through execa, which loads the real module when a command needs it.
+const commanderWithoutChildProcess = {
+  name: "commander-without-child-process",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: "child_process", namespace: "commander-stub" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "commander-stub" }, () => ({
+      contents:
+        'export function spawn() { throw new Error("sre-lab: executable subcommands are not supported"); }\nexport default { spawn };',
+      loader: "js",
+    }));
+  },
+};
+
 await build({
   ...common,
   absWorkingDir: root,
+  plugins: [commanderWithoutChildProcess],
   entryPoints: { cli: "src/cli/main.ts" },
   outdir: dist,
   splitting: true,
   external: ["@kubernetes/client-node", "listr2", "ollama", "execa", "yaml"],
+  // Less to parse at every start; identifiers are kept so --verbose stack traces stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   chunkNames: "chunks/[name]-[hash]",
 });
 
