@@ -16,7 +16,17 @@ function forwardRule(lab: FakeLab): FakeRule {
   const port = new URL(lab.ollama.url).port;
   return {
     tool: "kubectl",
-    args: ["--context", "kind-sre-lab", "port-forward", "-n", "ollama", "svc/ollama", "0:11434"],
+    args: [
+      "port-forward",
+      "--namespace",
+      "ollama",
+      "--address",
+      "127.0.0.1",
+      "service/ollama",
+      ":11434",
+      "--context",
+      "kind-sre-lab",
+    ],
     hang: true,
     stdout: `Forwarding from 127.0.0.1:${port} -> 11434\nForwarding from [::1]:${port} -> 11434\n`,
   };

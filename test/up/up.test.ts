@@ -9,7 +9,7 @@ import { type FakeLab, NODE_NAMES, startFakeLab } from "../support/fake-lab.js";
 import { finishedLabRules, freshLabRules, hostsToml, image } from "../support/lab-rules.js";
 
 const READ_ONLY =
-  /^(docker (version|info|inspect|image inspect|manifest inspect|exec \S+ cat)|kind (version|get)|kubectl (version|--context kind-sre-lab port-forward)|helm version|sysctl -n)/;
+  /^(docker (version|info|inspect|image inspect|manifest inspect|exec \S+ cat)|kind (version|get)|kubectl (version|port-forward)|helm version|sysctl -n)/;
 
 describe("sre-lab up", () => {
   let lab: FakeLab;
@@ -76,7 +76,7 @@ describe("sre-lab up", () => {
     // The model was pulled through the port-forward, which was then stopped.
     expect(lab.ollama.requests.map((r) => r.path)).toContain("/api/pull");
     expect(lab.tools.signals().map((s) => s.args.join(" "))).toEqual([
-      "--context kind-sre-lab port-forward -n ollama svc/ollama 0:11434",
+      "port-forward --namespace ollama --address 127.0.0.1 service/ollama :11434 --context kind-sre-lab",
     ]);
 
     // Progress on stderr, one line per step; data on stdout.

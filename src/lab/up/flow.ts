@@ -19,6 +19,7 @@ import {
   REGISTRY,
 } from "../config.js";
 import { labPaths } from "../paths.js";
+import { portForwardArgs } from "../port-forward.js";
 import { clusterStep } from "./cluster.js";
 import {
   applicationsStep,
@@ -239,7 +240,17 @@ export async function planUp(ctx: Context, options: UpOptions): Promise<PlanEntr
       actions: options.skipModel
         ? ["skipped (--skip-model)"]
         : [
-            `kubectl ${target.join(" ")} port-forward -n ${NAMESPACES.ollama} svc/ollama 0:11434, then pull ${options.model} if missing`,
+            `${formatCommandLine([
+              "kubectl",
+              ...portForwardArgs(ctx, {
+                namespace: NAMESPACES.ollama,
+                service: "ollama",
+                servicePort: 11434,
+                localPort: 0,
+                context: kind ? KUBE_CONTEXT : (ctx.kubeTarget.context ?? ""),
+                readyTimeoutMs: 0,
+              }),
+            ])}, then pull ${options.model} if missing`,
           ],
     },
   ];

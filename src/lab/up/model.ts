@@ -5,19 +5,16 @@
  */
 import type { Step } from "../../cli/tasks.js";
 import { NAMESPACES } from "../config.js";
+import { formatBytes } from "../model-cache.js";
+import { startPortForward } from "../port-forward.js";
 import type { UpState } from "./options.js";
 
 export const OLLAMA_READY_TIMEOUT_MS = 60_000;
 
-function bytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  return `${(n / 1024 ** 2).toFixed(0)} MiB`;
-}
-
 export function progressBar(completed: number, total: number, width = 24): string {
   const ratio = total > 0 ? Math.min(1, completed / total) : 0;
   const filled = Math.round(ratio * width);
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${bytes(completed)} / ${bytes(total)} (${Math.floor(ratio * 100)}%)`;
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${formatBytes(completed)} / ${formatBytes(total)} (${Math.floor(ratio * 100)}%)`;
 }
 
 export function modelStep(): Step<UpState> {
@@ -27,21 +24,20 @@ export function modelStep(): Step<UpState> {
     async run(state, handle) {
       const { ctx, options } = state;
       if (options.skipModel) return { status: "skipped", detail: "--skip-model" };
-      const forward = await ctx.runner.start("kubectl", [
-        ...state.kubectlTarget,
-        "port-forward",
-        "-n",
-        NAMESPACES.ollama,
-        "svc/ollama",
-        "0:11434",
-      ]);
+      const forward = await startPortForward(ctx, {
+        namespace: NAMESPACES.ollama,
+        service: "ollama",
+        servicePort: 11434,
+        localPort: 0,
+        context: (await state.kube()).context,
+        readyTimeoutMs: OLLAMA_READY_TIMEOUT_MS,
+      });
       try {
-        const [, port] = await forward.waitForLine(
-          /^Forwarding from 127\.0\.0\.1:(\d+) ->/,
-          OLLAMA_READY_TIMEOUT_MS,
-        );
         const { createOllamaClient } = await import("../../ollama/client.js");
-        const ollama = createOllamaClient({ host: `http://127.0.0.1:${port}`, signal: ctx.signal });
+        const ollama = createOllamaClient({
+          host: `http://127.0.0.1:${forward.localPort}`,
+          signal: ctx.signal,
+        });
         if (await ollama.hasModel(options.model)) {
           return { status: "skipped", detail: `${options.model} is present` };
         }
