@@ -45,8 +45,8 @@ export function freshLabRules(lab: FakeLab): FakeRule[] {
     { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
     {
       tool: "docker",
-      args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
-      stderr: "Error: No such object: sre-lab-registry\n",
+      args: ["container", "inspect", "--format", "{{json .State.Status}}", "sre-lab-registry"],
+      stderr: "Error: No such container: sre-lab-registry\n",
       exitCode: 1,
     },
     { tool: "docker", argsPrefix: ["run", "-d", "--restart=always"], stdout: "0f3c1d2e9a8b\n" },
@@ -101,8 +101,8 @@ export function finishedLabRules(lab: FakeLab): FakeRule[] {
     { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
     {
       tool: "docker",
-      args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
-      stdout: "true\n",
+      args: ["container", "inspect", "--format", "{{json .State.Status}}", "sre-lab-registry"],
+      stdout: '"running"\n',
     },
     { tool: "kind", args: ["get", "clusters"], stdout: "sre-lab\n" },
     { tool: "kind", args: ["get", "nodes", "--name", "sre-lab"], stdout: `${NODE_NAMES.join("\n")}\n` },

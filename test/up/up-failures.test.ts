@@ -14,8 +14,8 @@ function upToCluster(): FakeRule[] {
     { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
     {
       tool: "docker",
-      args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
-      stdout: "true\n",
+      args: ["container", "inspect", "--format", "{{json .State.Status}}", "sre-lab-registry"],
+      stdout: '"running"\n',
     },
     { tool: "kind", args: ["get", "clusters"], stderr: "No kind clusters found.\n" },
   ];
@@ -222,7 +222,7 @@ describe("sre-lab up when things go wrong", () => {
       { tool: "sysctl", args: SYSCTL_READ, stdout: "524288\n512\n" },
       {
         tool: "docker",
-        args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
+        args: ["container", "inspect", "--format", "{{json .State.Status}}", "sre-lab-registry"],
         ...rec.dockerDaemonDown,
       },
     );
@@ -255,7 +255,7 @@ describe("sre-lab up when things go wrong", () => {
       { tool: "sysctl", args: SYSCTL_READ, stdout: "8192\n128\n" },
       {
         tool: "docker",
-        args: ["inspect", "--format", "{{.State.Running}}", "sre-lab-registry"],
+        args: ["container", "inspect", "--format", "{{json .State.Status}}", "sre-lab-registry"],
         ...rec.dockerDaemonDown,
       },
     );

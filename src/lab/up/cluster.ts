@@ -9,6 +9,7 @@ import type { Step } from "../../cli/tasks.js";
 import { InterruptedError, SreLabError } from "../../core/errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { CLUSTER_NAME, REGISTRY } from "../config.js";
+import { listKindClusters } from "../kind.js";
 import { CONFIG_HASH_LABEL, renderKindConfig } from "../kind-config.js";
 import { labPaths } from "../paths.js";
 import type { UpState } from "./options.js";
@@ -24,8 +25,7 @@ export function isNodeReady(node: NodeObject): boolean {
 }
 
 async function clusterExists(state: UpState): Promise<boolean> {
-  const result = await state.ctx.runner.run("kind", ["get", "clusters"], { timeoutMs: 30_000 });
-  return result.stdout.split("\n").some((line) => line.trim() === CLUSTER_NAME);
+  return (await listKindClusters(state.ctx)).includes(CLUSTER_NAME);
 }
 
 export function clusterStep(): Step<UpState> {

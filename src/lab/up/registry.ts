@@ -7,29 +7,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import versions from "../../../versions.json" with { type: "json" };
 import type { Step } from "../../cli/tasks.js";
-import { SreLabError } from "../../core/errors.js";
-import type { Runner } from "../../exec/runner.js";
 import { REGISTRY } from "../config.js";
+import { containerState } from "../docker.js";
 import { labPaths } from "../paths.js";
 import type { UpState } from "./options.js";
-
-/** `docker inspect` of a container: running, stopped, or absent. */
-export async function containerState(
-  runner: Runner,
-  name: string,
-): Promise<"running" | "stopped" | "absent"> {
-  const result = await runner.run("docker", ["inspect", "--format", "{{.State.Running}}", name], {
-    allowFailure: true,
-    timeoutMs: 15_000,
-  });
-  if (result.exitCode !== 0) {
-    if (/no such (object|container)/i.test(result.stderr)) return "absent";
-    throw new SreLabError(`docker inspect ${name} failed: ${result.stderr.trim()}`, {
-      hint: "check that Docker is running (sre-lab doctor)",
-    });
-  }
-  return result.stdout.trim() === "true" ? "running" : "stopped";
-}
 
 /** The command that creates the registry container (the step runs it; --dry-run prints it). */
 export function registryRunArgv(): string[] {
@@ -52,10 +33,10 @@ export function registryStep(): Step<UpState> {
     title: "Local registry",
     async run({ ctx, options }) {
       if (options.provider === "existing") return { status: "skipped", detail: "not a local kind cluster" };
-      const state = await containerState(ctx.runner, REGISTRY.container);
+      const state = await containerState(ctx, REGISTRY.container);
       const where = `${REGISTRY.container} on 127.0.0.1:${REGISTRY.hostPort}`;
       if (state === "running") return { status: "skipped", detail: `${where} is running` };
-      if (state === "stopped") {
+      if (state !== undefined) {
         await ctx.runner.run("docker", ["start", REGISTRY.container], { timeoutMs: 60_000 });
         return { status: "done", detail: `started ${where}` };
       }
