@@ -152,8 +152,9 @@ function loadConfig(client: typeof k8s, options: KubeClientOptions): k8s.KubeCon
     kc.setCurrentContext(options.context);
   }
   if (!kc.getCurrentContext() || !kc.getCurrentCluster()) {
-    throw new UsageError("the kubeconfig has no current context", {
-      hint: "choose one with --context (kubectl config get-contexts lists them)",
+    // Nothing is selected (typically after `kind delete cluster`): no cluster, not a usage mistake.
+    throw new SreLabError("no Kubernetes cluster is selected: the kubeconfig has no current context", {
+      hint: "create the lab with `sre-lab up`, or choose a cluster with --context (kubectl config get-contexts lists them)",
     });
   }
   return kc;

@@ -5,7 +5,7 @@
  */
 import versions from "../../versions.json" with { type: "json" };
 import type { Context } from "../core/context.js";
-import { InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
+import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeUnreachableError } from "../kube/errors.js";
 import { createOllamaClient } from "../ollama/client.js";
@@ -89,19 +89,7 @@ export function labUrl(name: keyof typeof EXPOSED): string {
 
 /** The Kubernetes client for the lab, with "no lab" failures said as such. */
 export async function labKube(ctx: Context): Promise<KubeClient> {
-  let kube: KubeClient;
-  try {
-    kube = await ctx.kube();
-  } catch (error) {
-    // After `kind delete cluster` the kubeconfig usually still exists with no current context.
-    if (error instanceof UsageError && !ctx.kubeTarget.context && /no current context/.test(error.message)) {
-      throw new SreLabError("no lab cluster: the kubeconfig has no current context", {
-        hint: `create the lab with \`sre-lab up\` (or choose a cluster with --context)`,
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  const kube = await ctx.kube();
   if (!ctx.kubeTarget.context && kube.context !== KUBE_CONTEXT) {
     throw new SreLabError(`the current context is "${kube.context}", not the lab's "${KUBE_CONTEXT}"`, {
       hint: `create the lab with \`sre-lab up\`, or pass --context ${KUBE_CONTEXT} (--context ${kube.context} to look at that cluster anyway)`,

@@ -254,8 +254,8 @@ describe("sre-lab status without a lab", () => {
     const run = await runCli(["status"], { env: { HOME: home, KUBECONFIG: kubeconfig } });
     expect(run.code).toBe(1);
     expect(run.stderr.trimEnd().split("\n")).toEqual([
-      "error: no lab cluster: the kubeconfig has no current context",
-      "hint: create the lab with `sre-lab up` (or choose a cluster with --context)",
+      "error: no Kubernetes cluster is selected: the kubeconfig has no current context",
+      "hint: create the lab with `sre-lab up`, or choose a cluster with --context (kubectl config get-contexts lists them)",
     ]);
   });
 
