@@ -7,7 +7,7 @@
 import { runSteps } from "../cli/tasks.js";
 import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError } from "../core/errors.js";
-import { createExecaRunner, formatDuration, type Runner } from "../exec/runner.js";
+import { formatDuration, type Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { labKube } from "../lab/status.js";
 import { diagnoseCommand } from "./lab.js";
@@ -81,10 +81,8 @@ export async function openRun(ctx: Context, force: boolean): Promise<ChaosRun> {
  */
 export async function cleanupRun(run: ChaosRun): Promise<ChaosRun> {
   if (!run.signal.aborted) return run;
-  const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
-  const { createKubeClient } = await import("../kube/client.js");
-  const kube = await createKubeClient({ ...run.ctx.kubeTarget, env: run.ctx.env, signal });
-  return makeRun(run.ctx, kube, createExecaRunner({ env: run.ctx.env, signal }), signal);
+  const cleanup = await run.ctx.cleanupContext(CLEANUP_TIMEOUT_MS);
+  return makeRun(cleanup, await cleanup.kube(), cleanup.runner, cleanup.signal);
 }
 
 /** Runs one task-list step and returns what `fn` returned. */

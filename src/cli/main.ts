@@ -81,6 +81,8 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
       );
       return kube;
     },
+    // An injected runner (tests) is kept: it is the world the test controls.
+    cleanupContext: (timeoutMs) => buildContext(globals, deps, AbortSignal.timeout(timeoutMs)),
   };
 }
 

@@ -36,4 +36,9 @@ export interface Context {
   confirm?: ((question: string) => Promise<boolean>) | undefined;
   /** The Kubernetes client for kubeTarget, created (and client-node loaded) on first call. */
   kube(): Promise<KubeClient>;
+  /**
+   * A context for undoing work after Ctrl-C: the same everything, but a fresh runner and Kubernetes
+   * client bound to their own deadline instead of the fired signal (which makes the originals refuse).
+   */
+  cleanupContext(timeoutMs: number): Promise<Context>;
 }

@@ -169,9 +169,8 @@ export async function announceRegistry(kube: KubeClient): Promise<boolean> {
 }
 
 async function cleanupInterruptedCreate(state: UpState): Promise<void> {
-  // The flow's signal has fired, so the shared runner would refuse: use a fresh one without it.
-  const { createExecaRunner } = await import("../../exec/runner.js");
-  const runner = createExecaRunner({ env: state.ctx.env });
+  // The flow's signal has fired, so the shared runner would refuse: use the cleanup context's.
+  const { runner } = await state.ctx.cleanupContext(120_000);
   state.ctx.out.info(
     `interrupted: removing the half-created cluster (kind delete cluster --name ${CLUSTER_NAME})`,
   );
