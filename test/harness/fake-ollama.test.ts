@@ -393,3 +393,107 @@ describe("failures", () => {
     expect(await response.json()).toHaveProperty("error");
   });
 });
+
+describe("loading, residency and keep_alive (as server/sched.go)", () => {
+  const timed = async (call: () => Promise<unknown>) => {
+    const started = performance.now();
+    const value = await call();
+    return { value, ms: performance.now() - started };
+  };
+
+  it("loads a model that is not resident, then answers without loading it again", async () => {
+    fake.script({ loadDelayMs: 200, prefillDelayMs: 50, answer: "one two" });
+    const first = await timed(() => client.chat({ model: "phi3:mini", messages: question }));
+    expect(first.ms).toBeGreaterThanOrEqual(240);
+    expect((first.value as { load_duration: number }).load_duration).toBeGreaterThanOrEqual(190e6);
+    expect((first.value as { prompt_eval_duration: number }).prompt_eval_duration).toBeGreaterThanOrEqual(
+      45e6,
+    );
+
+    const second = await timed(() => client.chat({ model: "phi3:mini", messages: question }));
+    expect(second.ms).toBeLessThan(190);
+    expect((second.value as { load_duration: number }).load_duration).toBeLessThan(50e6);
+    expect(fake.loads).toHaveLength(1);
+    expect(fake.resident().map((m) => m.name)).toEqual(["phi3:mini"]);
+  });
+
+  it("an empty chat with a keep_alive loads the model and keeps it that long; a negative one forever", async () => {
+    fake.script({ loadDelayMs: 100 });
+    const loaded = await timed(() =>
+      client.chat({ model: "phi3:mini", messages: [], keep_alive: "2h", options: { num_ctx: 4096 } }),
+    );
+    expect(loaded.value).toMatchObject({ done: true, done_reason: "load" });
+    expect(loaded.value).not.toHaveProperty("load_duration"); // Ollama's load answer has no durations
+    expect(loaded.ms).toBeGreaterThanOrEqual(95);
+    const [resident] = fake.resident();
+    expect(resident).toMatchObject({ name: "phi3:mini", numCtx: 4096, keepAliveMs: 2 * 3_600_000 });
+    expect(resident!.expiresAt - Date.now()).toBeGreaterThan(3_600_000);
+
+    // A request without keep_alive keeps the duration the model was loaded with.
+    await client.chat({ model: "phi3:mini", messages: question, options: { num_ctx: 4096 } });
+    expect(fake.resident()[0]?.keepAliveMs).toBe(2 * 3_600_000);
+
+    await client.generate({ model: "phi3:mini", prompt: "", keep_alive: -1, options: { num_ctx: 4096 } });
+    expect(fake.resident()[0]?.expiresAt).toBe(Number.POSITIVE_INFINITY);
+    expect(fake.loads).toHaveLength(1);
+  });
+
+  it("expires a model after its keep_alive, and unloads it with keep_alive 0", async () => {
+    fake.script({ loadDelayMs: 10 });
+    await client.chat({ model: "phi3:mini", messages: [], keep_alive: "50ms" });
+    expect(fake.resident()).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(fake.resident()).toEqual([]);
+
+    await client.chat({ model: "phi3:mini", messages: [] });
+    expect(fake.resident()[0]?.keepAliveMs).toBe(5 * 60_000); // Ollama's default
+    expect(await client.chat({ model: "phi3:mini", messages: [], keep_alive: 0 })).toMatchObject({
+      done_reason: "unload",
+    });
+    expect(fake.resident()).toEqual([]);
+    expect(fake.loads).toHaveLength(2);
+  });
+
+  it("a request with another num_ctx reloads the model", async () => {
+    await client.chat({ model: "phi3:mini", messages: [], options: { num_ctx: 2048 } });
+    await client.chat({ model: "phi3:mini", messages: question, options: { num_ctx: 4096 } });
+    expect(fake.loads.map((l) => l.numCtx)).toEqual([2048, 4096]);
+  });
+
+  it("a chat that arrives during a load waits for that load instead of loading again", async () => {
+    fake.script({ loadDelayMs: 300, prefillDelayMs: 50 });
+    const started = performance.now();
+    const preload = client.chat({ model: "phi3:mini", messages: [], keep_alive: "1h" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const answer = (await client.chat({ model: "phi3:mini", messages: question })) as {
+      load_duration: number;
+    };
+    const ms = performance.now() - started;
+    await preload;
+    expect(fake.loads).toHaveLength(1);
+    // The chat waited for the rest of the load (~200 ms), then prefilled: 300 + 50, not 100 + 300 + 50.
+    expect(ms).toBeGreaterThanOrEqual(340);
+    expect(ms).toBeLessThan(440);
+    expect(answer.load_duration).toBeGreaterThanOrEqual(180e6);
+    expect(answer.load_duration).toBeLessThan(290e6);
+  });
+
+  it("rejects a keep_alive Ollama cannot parse with 400", async () => {
+    const error = await client
+      .chat({ model: "phi3:mini", messages: [], keep_alive: "3600" })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status_code: 400 });
+  });
+
+  it("models given as resident at start answer without a load", async () => {
+    const warm = await startFakeOllama({ resident: ["phi3:mini"], script: { loadDelayMs: 5_000 } });
+    try {
+      const started = performance.now();
+      await new Ollama({ host: warm.url }).chat({ model: "phi3:mini", messages: question });
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(warm.loads).toEqual([]);
+    } finally {
+      await warm.close();
+    }
+  });
+});

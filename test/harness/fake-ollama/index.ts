@@ -17,6 +17,11 @@
  *   `{"error":"pull model manifest: file does not exist"}` (500 with stream:false).
  * - `options.num_ctx` is honoured: a prompt over it is cut silently (see tokens.ts), the answer is a
  *   normal 200, and the cut is visible only in the server log — here `log` and `requests[i].prompt`.
+ * - A model is loaded before it can answer (`script.loadDelayMs`) unless it is resident; it stays
+ *   resident for the request's `keep_alive` (else the one it was loaded with, else 5m), a request with
+ *   another `num_ctx` reloads it, and a request that arrives while it loads waits for that load — one
+ *   request at a time, as Ollama's scheduler does (server/sched.go). `load_duration` is the time a
+ *   request waited for the model, `prompt_eval_duration` the prefill, `eval_duration` the generation.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -72,9 +77,13 @@ export interface FakeStats {
 export interface FakeScript {
   /** The model's answer; streamed one token (see tokens.ts) per chunk. */
   answer?: string;
-  /** Wait before the first chunk (model load + prompt evaluation). */
+  /** Time to load a model that is not resident (Ollama's load_duration). Default 0. */
+  loadDelayMs?: number;
+  /** Prompt evaluation before the first token (prompt_eval_duration). Default 0. */
+  prefillDelayMs?: number;
+  /** Extra wait before the first chunk, after the model is loaded (counted as prompt evaluation). */
   firstTokenDelayMs?: number;
-  /** Wait between streamed chunks of chat/generate. */
+  /** Wait between streamed chunks of chat/generate (the per-token generation time). */
   chunkDelayMs?: number;
   /** Wait between streamed chunks of pull. */
   pullChunkDelayMs?: number;
@@ -115,9 +124,31 @@ export interface FakeRequest {
   prompt: { tokens: number; numCtx: number; truncation: Truncation | undefined } | undefined;
 }
 
+/** A model held in memory, as `ollama ps` would list it. */
+export interface FakeResidentModel {
+  name: string;
+  numCtx: number;
+  /** Date.now() milliseconds after which it is unloaded; Infinity for a negative keep_alive. */
+  expiresAt: number;
+  /** The keep_alive it stays loaded for after each request, in milliseconds. */
+  keepAliveMs: number;
+}
+
+/** One load of a model into memory (a preload, or a request that found it not resident). */
+export interface FakeLoad {
+  model: string;
+  numCtx: number;
+  endpoint: "chat" | "generate";
+  /** performance.now() when the load started and ended. */
+  startedAt: number;
+  endedAt: number;
+}
+
 export interface FakeOllamaOptions {
   /** Models present at start. Default ["phi3:mini"]. */
   models?: Array<string | FakeModel>;
+  /** Models already loaded at start (with num_ctx 4096 and keep_alive 5m). Default none. */
+  resident?: string[];
   /** Extra models /api/pull can fetch; present models and phi3:mini always can. */
   registry?: Array<string | FakeModel>;
   /** Reported by /api/version. Default "0.6.5". */
@@ -140,8 +171,15 @@ export interface FakeOllama {
   models(): string[];
   /** Merge into the current script; `script({ failure: undefined })` clears a failure. */
   script(script: FakeScript): void;
+  /** The models loaded in memory now (expired ones are gone). */
+  resident(): FakeResidentModel[];
+  /** Every model load, in order. */
+  readonly loads: FakeLoad[];
   close(): Promise<void>;
 }
+
+/** Ollama's default keep_alive (envconfig.KeepAlive without OLLAMA_KEEP_ALIVE). */
+const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
 
 const DEFAULT_ANSWER = "The pod is in CrashLoopBackOff because its container exits with code 1.";
 const ROUTES: Record<string, FakeEndpoint> = {
@@ -161,6 +199,9 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   const closing = new AbortController();
   let current: FakeScript = { answer: DEFAULT_ANSWER, ...options.script };
   const defaultNumCtx = options.defaultNumCtx ?? 4096;
+  const loads: FakeLoad[] = [];
+  const memory = new Residency(closing.signal);
+  for (const name of options.resident ?? []) memory.preset(name, defaultNumCtx, DEFAULT_KEEP_ALIVE_MS);
 
   const setModels = (models: Array<string | FakeModel>) => {
     present.clear();
@@ -358,7 +399,6 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     signal: AbortSignal,
     failure: FakeFailure | undefined,
   ): Promise<void> {
-    const started = process.hrtime.bigint();
     const model = body.model ?? "";
     if (model === "") return sendJson(res, 400, { error: "model is required" });
     if (!present.has(canonicalName(model)) || failure?.kind === "model-not-found") {
@@ -375,18 +415,68 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
           })
         : (content: string) => ({ model, created_at: createdAt(), response: content, done: false });
 
+    const keepAlive = parseKeepAlive(body.keep_alive);
+    if (keepAlive === "invalid") {
+      return sendJson(res, 400, { error: `time: invalid duration "${String(body.keep_alive)}"` });
+    }
     const messages = body.messages ?? [];
     const prompt = body.prompt ?? "";
-    if ((endpoint === "chat" && messages.length === 0) || (endpoint === "generate" && prompt === "")) {
-      // An empty request only loads the model (docs/api.md "Load a model").
-      return sendJson(res, 200, { ...chunkOf(""), done: true, done_reason: "load" });
-    }
-
     const requestOptions = body.options ?? {};
     const numCtx =
       typeof requestOptions.num_ctx === "number" && requestOptions.num_ctx > 0
         ? requestOptions.num_ctx
         : defaultNumCtx;
+    const empty =
+      (endpoint === "chat" && messages.length === 0) || (endpoint === "generate" && prompt === "");
+    if (empty && keepAlive === 0) {
+      // An empty request with keep_alive 0 unloads the model (docs/api.md "Unload a model").
+      memory.unload(model);
+      return sendJson(res, 200, { ...chunkOf(""), done: true, done_reason: "unload" });
+    }
+
+    // Wait for the model: loaded now, or by a load already under way, or resident.
+    const load = await memory.acquire(model, numCtx, keepAlive, current.loadDelayMs ?? 0, signal);
+    if (load) loads.push({ ...load, endpoint });
+    const loadedAt = process.hrtime.bigint();
+    try {
+      if (empty) {
+        // An empty request only loads the model (docs/api.md "Load a model"); no durations, as Ollama.
+        return sendJson(res, 200, { ...chunkOf(""), done: true, done_reason: "load" });
+      }
+      return await answer(
+        endpoint,
+        body,
+        record,
+        arrived,
+        loadedAt,
+        numCtx,
+        chunkOf,
+        req,
+        res,
+        signal,
+        failure,
+      );
+    } finally {
+      memory.release(model);
+    }
+  }
+
+  async function answer(
+    endpoint: "chat" | "generate",
+    body: FakeRequestBody,
+    record: FakeRequest,
+    arrived: bigint,
+    loadedAt: bigint,
+    numCtx: number,
+    chunkOf: (content: string) => Record<string, unknown>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    signal: AbortSignal,
+    failure: FakeFailure | undefined,
+  ): Promise<void> {
+    const messages = body.messages ?? [];
+    const prompt = body.prompt ?? "";
+    const requestOptions = body.options ?? {};
     const numKeep = typeof requestOptions.num_keep === "number" ? requestOptions.num_keep : 4;
     const fit: PromptFit =
       endpoint === "chat"
@@ -412,7 +502,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       doneReason = "length";
     }
 
-    await sleep(current.firstTokenDelayMs ?? 0, undefined, { signal });
+    await sleep((current.prefillDelayMs ?? 0) + (current.firstTokenDelayMs ?? 0), undefined, { signal });
     let firstAt = process.hrtime.bigint();
     const final = (content: string) => {
       const ended = process.hrtime.bigint();
@@ -424,9 +514,9 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
           ? { context: Array.from({ length: fit.tokens + tokens.length }, (_, i) => i + 1) }
           : {}),
         total_duration: Number(ended - arrived),
-        load_duration: Number(started - arrived),
+        load_duration: Math.max(1, Number(loadedAt - arrived)),
         prompt_eval_count: fit.tokens,
-        prompt_eval_duration: Number(firstAt - started),
+        prompt_eval_duration: Math.max(1, Number(firstAt - loadedAt)),
         eval_count: tokens.length,
         eval_duration: Math.max(1, Number(ended - firstAt)),
         ...current.stats,
@@ -484,6 +574,8 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     script(script) {
       current = { ...current, ...script };
     },
+    resident: () => memory.list(),
+    loads,
     async close() {
       closing.abort();
       server.closeAllConnections();
@@ -526,4 +618,180 @@ async function readBody(req: IncomingMessage): Promise<string> {
 function waitFor(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
+interface Resident {
+  name: string;
+  numCtx: number;
+  keepAliveMs: number;
+  /** Settles when the load is done (or the fake closes). */
+  ready: Promise<void>;
+  loading: boolean;
+  /** Requests using it now; the keep_alive clock runs only when none do. */
+  inUse: number;
+  expiresAt: number;
+}
+
+/**
+ * The models in memory. Requests are admitted one at a time (a queue), as Ollama's scheduler
+ * processes its pending requests: a request that arrives during a load waits for that load, then
+ * finds the model resident; one with another num_ctx reloads it.
+ */
+class Residency {
+  private readonly models = new Map<string, Resident>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly closing: AbortSignal) {}
+
+  preset(name: string, numCtx: number, keepAliveMs: number): void {
+    this.models.set(canonicalName(name), {
+      name,
+      numCtx,
+      keepAliveMs,
+      ready: Promise.resolve(),
+      loading: false,
+      inUse: 0,
+      expiresAt: Date.now() + keepAliveMs,
+    });
+  }
+
+  list(): FakeResidentModel[] {
+    this.expire();
+    return [...this.models.values()].map(({ name, numCtx, expiresAt, keepAliveMs }) => ({
+      name,
+      numCtx,
+      expiresAt: expiresAt,
+      keepAliveMs,
+    }));
+  }
+
+  unload(name: string): void {
+    this.models.delete(canonicalName(name));
+  }
+
+  /**
+   * Makes the model resident for one request and marks it in use; returns the load it started, if
+   * any. `keepAlive` undefined keeps the duration the model was loaded with (server/sched.go
+   * useLoadedRunner), else Ollama's default.
+   */
+  async acquire(
+    name: string,
+    numCtx: number,
+    keepAlive: number | undefined,
+    loadDelayMs: number,
+    signal: AbortSignal,
+  ): Promise<Omit<FakeLoad, "endpoint"> | undefined> {
+    const turn = this.queue.then(() => this.admit(name, numCtx, keepAlive, loadDelayMs));
+    this.queue = turn.then(
+      (admitted) => admitted.resident.ready,
+      () => undefined,
+    );
+    const admitted = await turn;
+    admitted.resident.inUse += 1;
+    try {
+      await abortable(admitted.resident.ready, signal);
+    } catch (error) {
+      admitted.resident.inUse -= 1;
+      throw error;
+    }
+    return admitted.load === undefined ? undefined : await admitted.load;
+  }
+
+  release(name: string): void {
+    const resident = this.models.get(canonicalName(name));
+    if (resident === undefined) return;
+    resident.inUse = Math.max(0, resident.inUse - 1);
+    if (resident.inUse === 0) {
+      if (resident.keepAliveMs === 0) this.models.delete(canonicalName(name));
+      else resident.expiresAt = Date.now() + resident.keepAliveMs;
+    }
+  }
+
+  private admit(
+    name: string,
+    numCtx: number,
+    keepAlive: number | undefined,
+    loadDelayMs: number,
+  ): { resident: Resident; load?: Promise<Omit<FakeLoad, "endpoint">> } {
+    this.expire();
+    const key = canonicalName(name);
+    const existing = this.models.get(key);
+    if (existing !== undefined && existing.numCtx === numCtx) {
+      if (keepAlive !== undefined) existing.keepAliveMs = keepAlive;
+      return { resident: existing };
+    }
+    const startedAt = performance.now();
+    const resident: Resident = {
+      name,
+      numCtx,
+      keepAliveMs: keepAlive ?? existing?.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+      ready: Promise.resolve(),
+      loading: true,
+      inUse: 0,
+      expiresAt: Number.POSITIVE_INFINITY,
+    };
+    resident.ready = sleep(loadDelayMs, undefined, { signal: this.closing })
+      .catch(() => undefined)
+      .then(() => {
+        resident.loading = false;
+      });
+    this.models.set(key, resident);
+    return {
+      resident,
+      load: resident.ready.then(() => ({ model: name, numCtx, startedAt, endedAt: performance.now() })),
+    };
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const [key, model] of this.models) {
+      if (!model.loading && model.inUse === 0 && model.expiresAt <= now) this.models.delete(key);
+    }
+  }
+}
+
+/**
+ * keep_alive as Ollama reads it (api/types.go Duration.UnmarshalJSON): a number of seconds or a Go
+ * duration string; negative means forever. Returns milliseconds, undefined when absent.
+ */
+export function parseKeepAlive(value: unknown): number | undefined | "invalid" {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "number") return value < 0 ? Number.POSITIVE_INFINITY : value * 1000;
+  if (typeof value !== "string") return "invalid";
+  const text = value.trim();
+  if (text === "0") return 0;
+  const match = /^([-+]?)((?:\d+(?:\.\d*)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(text);
+  if (!match) return "invalid";
+  const unitMs: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
+  let total = 0;
+  for (const part of match[2]!.matchAll(/(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)/g)) {
+    total += Number(part[1]) * unitMs[part[2]!]!;
+  }
+  return match[1] === "-" ? Number.POSITIVE_INFINITY : total;
+}
+
+function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
