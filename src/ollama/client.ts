@@ -88,6 +88,29 @@ export interface ChatStreamResult {
   tokensPerSecond: number;
   /** Ollama's done_reason: "stop", or "length" when num_predict or the context ran out; "unknown" if absent. */
   doneReason: string;
+  /** Ollama's load_duration in ms: waiting for the model to be in memory (undefined if it did not say). */
+  loadMs: number | undefined;
+  /** Ollama's prompt_eval_duration in ms: evaluating the prompt (prefill). */
+  prefillMs: number | undefined;
+  /** Ollama's eval_duration in ms: generating the answer. */
+  generateMs: number | undefined;
+}
+
+export interface LoadRequest {
+  model: string;
+  /** Sent as options.num_ctx: it must be the chat's, or Ollama reloads the model for the chat. */
+  numCtx: number;
+  /** How long Ollama keeps the model in memory after this request: a Go duration ("1h") or seconds. */
+  keepAlive: string | number;
+  /** Deadline for the load. Default DEFAULT_TIMEOUTS.firstTokenMs. */
+  timeoutMs?: number;
+  /** Ends the load early (the diagnosis finished without it); it then throws InterruptedError. */
+  signal?: AbortSignal;
+}
+
+export interface LoadResult {
+  /** Wall-clock time of the request: Ollama's "load" answer carries no durations. */
+  ms: number;
 }
 
 export interface PullOptions {
@@ -108,6 +131,11 @@ export interface OllamaClient {
   pull(name: string, onProgress: (progress: PullProgress) => void, options?: PullOptions): Promise<void>;
   /** Streams a chat answer; always sends options.num_ctx. */
   chatStream(request: ChatStreamRequest): Promise<ChatStreamResult>;
+  /**
+   * Loads the model into memory and keeps it there for `keepAlive`: a chat with no messages
+   * (docs/api.md "Load a model"), answered with done_reason "load" once the model is resident.
+   */
+  load(request: LoadRequest): Promise<LoadResult>;
 }
 
 type OllamaPackage = typeof import("ollama");
@@ -207,6 +235,53 @@ export function createOllamaClient(options: OllamaClientOptions): OllamaClient {
       }
     },
 
+    async load(load) {
+      const model = requireName(load.model);
+      if (!Number.isInteger(load.numCtx) || load.numCtx <= 0) {
+        throw new UsageError(`num_ctx must be a positive whole number of tokens, not ${load.numCtx}`);
+      }
+      const timeoutMs = positiveMs(load.timeoutMs, DEFAULT_TIMEOUTS.firstTokenMs, "timeoutMs");
+      throwIfAborted(outerSignal);
+      throwIfAborted(load.signal);
+      const scope = new CallScope(
+        load.signal === undefined
+          ? outerSignal
+          : outerSignal === undefined
+            ? load.signal
+            : AbortSignal.any([outerSignal, load.signal]),
+      );
+      scope.deadline(timeoutMs, "deadline");
+      const started = performance.now();
+      try {
+        const ollama = await open(scope);
+        const response: unknown = await ollama.chat({
+          model,
+          messages: [],
+          stream: false,
+          keep_alive: load.keepAlive,
+          options: { num_ctx: load.numCtx },
+        });
+        if (field(response, "done") !== true) throw notOllama(host, "POST /api/chat (load)", response);
+        return { ms: performance.now() - started };
+      } catch (error) {
+        if (error instanceof SreLabError) throw error;
+        if (scope.stopReason === "interrupted") throw new InterruptedError();
+        if (scope.stopReason === "deadline") {
+          throw new OllamaDeadlineError(
+            `loading ${model} in Ollama at ${host} did not finish within ${formatDuration(timeoutMs)}`,
+            { partialText: "", tokens: 0 },
+            { cause: error },
+          );
+        }
+        const failure = classifyFailure(error);
+        if (failure.kind === "http" && failure.status === 404)
+          throw new OllamaModelMissingError(model, host, { cause: error });
+        throw mapFailedRequest(host, `loading ${model}`, error);
+      } finally {
+        scope.dispose();
+      }
+    },
+
     async chatStream(chat) {
       const model = requireName(chat.model);
       if (chat.messages.length === 0) throw new UsageError("a chat needs at least one message");
@@ -286,6 +361,9 @@ export function createOllamaClient(options: OllamaClientOptions): OllamaClient {
               ? partial.tokens / measuredSeconds
               : 0,
         doneReason: typeof doneReason === "string" && doneReason !== "" ? doneReason : "unknown",
+        loadMs: nsToMs(field(final, "load_duration")),
+        prefillMs: nsToMs(field(final, "prompt_eval_duration")),
+        generateMs: evalDurationNs === undefined ? undefined : evalDurationNs / 1e6,
       };
     },
   };
@@ -611,6 +689,12 @@ function field(value: unknown, key: string): unknown {
 
 function count(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Ollama's durations are nanoseconds (docs/api.md "Durations"). */
+function nsToMs(value: unknown): number | undefined {
+  const ns = count(value);
+  return ns === undefined ? undefined : ns / 1e6;
 }
 
 function requireName(name: string): string {

@@ -338,6 +338,64 @@ describe("chatStream", () => {
   });
 });
 
+describe("load and the answer's durations", () => {
+  it("reports Ollama's load, prefill and generation durations in milliseconds", async () => {
+    fake.script({
+      answer: "a b c",
+      stats: {
+        load_duration: 4_200_000_000,
+        prompt_eval_duration: 6_100_000_000,
+        eval_duration: 11_800_000_000,
+      },
+    });
+    const result = await client.chatStream(chat());
+    expect(result).toMatchObject({ loadMs: 4_200, prefillMs: 6_100, generateMs: 11_800 });
+  });
+
+  it("loads the model with no messages, the chat's num_ctx and a keep_alive, and leaves it resident", async () => {
+    fake.script({ loadDelayMs: 150 });
+    const loaded = await client.load({ model: "phi3:mini", numCtx: 4096, keepAlive: "1h" });
+    expect(loaded.ms).toBeGreaterThanOrEqual(140);
+    expect(fake.requests.at(-1)?.body).toEqual({
+      model: "phi3:mini",
+      messages: [],
+      stream: false,
+      keep_alive: "1h",
+      options: { num_ctx: 4096 },
+    });
+    expect(fake.resident()).toMatchObject([{ name: "phi3:mini", numCtx: 4096, keepAliveMs: 3_600_000 }]);
+
+    // The chat that follows finds the model in memory: no second load, a load_duration near zero.
+    const answer = await client.chatStream(chat({ numCtx: 4096 }));
+    expect(fake.loads).toHaveLength(1);
+    expect(answer.loadMs).toBeLessThan(100);
+  });
+
+  it("maps a missing model, Ollama down, a deadline and an abort", async () => {
+    expect(await rejection(client.load({ model: "mistral", numCtx: 4096, keepAlive: "1h" }))).toBeInstanceOf(
+      OllamaModelMissingError,
+    );
+    fake.script({ loadDelayMs: 2_000 });
+    const slow = await rejection(
+      client.load({ model: "phi3:mini", numCtx: 4096, keepAlive: "1h", timeoutMs: 100 }),
+    );
+    expect(slow).toBeInstanceOf(OllamaDeadlineError);
+    expect(slow.message).toContain("loading phi3:mini");
+
+    const stop = new AbortController();
+    const aborted = rejection(
+      client.load({ model: "phi3:mini", numCtx: 2048, keepAlive: "1h", signal: stop.signal }),
+    );
+    setTimeout(() => stop.abort(), 50);
+    expect(await aborted).toBeInstanceOf(InterruptedError);
+
+    const down = createOllamaClient({ host: `http://127.0.0.1:${await closedPort()}` });
+    expect(await rejection(down.load({ model: "phi3:mini", numCtx: 4096, keepAlive: "1h" }))).toBeInstanceOf(
+      OllamaUnreachableError,
+    );
+  });
+});
+
 describe("error mapping", () => {
   it.each([
     ["version", (c: OllamaClient) => c.version()],
