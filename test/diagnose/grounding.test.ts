@@ -146,7 +146,10 @@ Confidence: medium`;
 
   it("returns printable, clipped items from hostile answer text", () => {
     const answer = `Evidence:\n- pod/x1-\u001b[31mevil\u001b[0m\nFix: kubectl -n shop delete deployment/${"a1".repeat(200)}`;
-    for (const item of check(answer).unmatched) {
+    const { unmatched } = check(answer);
+    expect(unmatched.length).toBeGreaterThan(0);
+    for (const item of unmatched) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
       expect(item.text).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
       expect(item.text.length).toBeLessThanOrEqual(160);
     }
