@@ -37,6 +37,8 @@ export async function runAgentProcess(
         emitBundle: config.emitBundle,
         modelLocation: "cluster",
         answerTimeoutMs: config.answerTimeoutMs,
+        // The model loads while the evidence is read (the load is most of the wait on a CPU).
+        preload: true,
       },
       {
         evidence: () =>

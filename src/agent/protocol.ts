@@ -10,6 +10,7 @@
  * Everything in an event has been redacted by the agent before it is printed.
  */
 import type { ContainerMetrics, PodSummary, SourceStatus } from "../diagnose/evidence.js";
+import type { Grounding } from "../diagnose/grounding.js";
 import type { ChatMessage } from "../diagnose/prompt.js";
 import type { Finding } from "../diagnose/types.js";
 
@@ -21,6 +22,16 @@ export interface AnalysisStats {
   timeToFirstTokenMs: number;
   tokensPerSecond: number;
   doneReason: string;
+  /** Ollama's load_duration of the answer (ms): how long the answer still waited for the model. */
+  loadMs?: number;
+  /** Ollama's prompt_eval_duration (ms): evaluating the prompt. */
+  prefillMs?: number;
+  /** Ollama's eval_duration (ms): generating the answer. */
+  generateMs?: number;
+  /** The preload sent when the diagnosis started took this long (ms); absent if none or it failed. */
+  preloadMs?: number;
+  /** Collecting the evidence took this long (ms); the preload ran alongside it. */
+  collectMs?: number;
 }
 
 export type AnalysisFailure = "unreachable" | "model-missing" | "cut-off" | "deadline" | "failed";
@@ -57,8 +68,8 @@ export type AgentEvent =
     }
   /** The agent could not diagnose at all; exitCode 2 for bad input (pod not found), else 1. */
   | { type: "error"; message: string; hint?: string; exitCode: number }
-  /** The agent finished; stats when the model answered. */
-  | { type: "done"; stats?: AnalysisStats };
+  /** The agent finished; stats when the model answered, and the answer checked against the evidence. */
+  | { type: "done"; stats?: AnalysisStats; grounding?: Grounding };
 
 export type AgentEventType = AgentEvent["type"];
 

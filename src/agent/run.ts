@@ -15,7 +15,8 @@ import { analyze } from "../diagnose/analyze/index.js";
 import { encodeBundleChunks } from "../diagnose/bundle-transfer.js";
 import { addMetricsEvidence } from "../diagnose/collect-metrics.js";
 import { type Evidence, podSummary } from "../diagnose/evidence.js";
-import { buildPrompt } from "../diagnose/prompt.js";
+import { checkGrounding } from "../diagnose/grounding.js";
+import { buildPrompt, NUM_CTX } from "../diagnose/prompt.js";
 import { redactBundle, redactText } from "../diagnose/redact.js";
 import type { OllamaClient } from "../ollama/client.js";
 import {
@@ -29,6 +30,12 @@ import type { AgentEvent, AnalysisFailure } from "./protocol.js";
 
 /** Low but not zero: the answer should restate the findings, not improvise. */
 const TEMPERATURE = 0.2;
+/**
+ * How long the preload asks Ollama to keep the model after it (the lab's OLLAMA_KEEP_ALIVE too): the
+ * next diagnosis within the hour finds it in memory. The answer itself sends no keep_alive, so it
+ * keeps whatever duration the model has (server/sched.go useLoadedRunner).
+ */
+export const DIAGNOSE_KEEP_ALIVE = "1h";
 
 export interface DiagnosisRequest {
   mode: AgentMode;
@@ -38,6 +45,11 @@ export interface DiagnosisRequest {
   /** Where the model runs, for the hints: "cluster" (the agent's Job) or "host". */
   modelLocation: "cluster" | "host";
   answerTimeoutMs?: number | undefined;
+  /**
+   * Open the way to the model and ask Ollama to load it as soon as the run starts, alongside
+   * evidence collection (the agent and --local; not --bundle, whose evidence is already there).
+   */
+  preload?: boolean;
 }
 
 export interface ModelConnection {
@@ -53,8 +65,68 @@ export interface DiagnosisDeps {
   signal?: AbortSignal;
 }
 
+/** The way to the model opened early, and the load asked for through it. */
+interface Preload {
+  connection: Promise<ModelConnection>;
+  /** The load's wall-clock time, or undefined when it failed (the answer then reports why). */
+  loaded: Promise<number | undefined>;
+  /** Ends a load still under way when the run ends without needing it. */
+  stop: AbortController;
+}
+
+function startPreload(request: DiagnosisRequest, deps: DiagnosisDeps): Preload {
+  const stop = new AbortController();
+  const connection = deps.connectModel();
+  const loaded = connection.then(
+    (opened) =>
+      opened.client
+        .load({
+          model: request.model,
+          numCtx: NUM_CTX,
+          keepAlive: DIAGNOSE_KEEP_ALIVE,
+          signal: stop.signal,
+          ...(request.answerTimeoutMs === undefined ? {} : { timeoutMs: request.answerTimeoutMs }),
+        })
+        .then(
+          (result) => result.ms,
+          // A failed preload never fails the diagnosis: the answer's own request reports the cause.
+          () => undefined,
+        ),
+    () => undefined,
+  );
+  return { connection, loaded, stop };
+}
+
 export async function runDiagnosis(request: DiagnosisRequest, deps: DiagnosisDeps): Promise<void> {
+  const preload =
+    request.mode === "analyze" && request.preload === true ? startPreload(request, deps) : undefined;
+  let handedOver = false;
+  try {
+    await diagnose(request, deps, preload, () => {
+      handedOver = true;
+    });
+  } finally {
+    if (preload) {
+      preload.stop.abort();
+      // The connection is closed by the model step once it has it; otherwise here.
+      if (!handedOver)
+        await preload.connection.then(
+          (c) => c.close(),
+          () => undefined,
+        );
+    }
+  }
+}
+
+async function diagnose(
+  request: DiagnosisRequest,
+  deps: DiagnosisDeps,
+  preload: Preload | undefined,
+  handOver: () => void,
+): Promise<void> {
+  const collectStarted = performance.now();
   const evidence = await deps.evidence();
+  const collectMs = performance.now() - collectStarted;
   // Redact before anything is emitted: nothing below sees a secret.
   const bundle = redactBundle(evidence.bundle);
   for (const source of evidence.sources) {
@@ -92,7 +164,8 @@ export async function runDiagnosis(request: DiagnosisRequest, deps: DiagnosisDep
   let connection: ModelConnection | undefined;
   let partialText = "";
   try {
-    connection = await deps.connectModel();
+    if (preload) handOver();
+    connection = preload ? await preload.connection : await deps.connectModel();
     deps.emit({
       type: "model",
       model: request.model,
@@ -117,6 +190,7 @@ export async function runDiagnosis(request: DiagnosisRequest, deps: DiagnosisDep
             firstTokenTimeoutMs: Math.min(120_000, request.answerTimeoutMs),
           }),
     });
+    const preloadMs = preload ? await preload.loaded : undefined;
     deps.emit({
       type: "done",
       stats: {
@@ -126,7 +200,17 @@ export async function runDiagnosis(request: DiagnosisRequest, deps: DiagnosisDep
         timeToFirstTokenMs: Math.round(answer.timeToFirstTokenMs),
         tokensPerSecond: Math.round(answer.tokensPerSecond * 10) / 10,
         doneReason: answer.doneReason,
+        ...optionalMs("loadMs", answer.loadMs),
+        ...optionalMs("prefillMs", answer.prefillMs),
+        ...optionalMs("generateMs", answer.generateMs),
+        ...optionalMs("preloadMs", preloadMs),
+        ...(preload ? optionalMs("collectMs", collectMs) : {}),
       },
+      grounding: checkGrounding({
+        answer: answer.text,
+        evidence: prompt.messages.filter((m) => m.role !== "system").map((m) => m.content),
+        findings,
+      }),
     });
   } catch (error) {
     if (error instanceof InterruptedError || deps.signal?.aborted) throw new InterruptedError();
@@ -135,6 +219,10 @@ export async function runDiagnosis(request: DiagnosisRequest, deps: DiagnosisDep
   } finally {
     await connection?.close();
   }
+}
+
+function optionalMs<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: Math.round(value) } as Record<K, number>);
 }
 
 function analysisFailed(error: unknown, request: DiagnosisRequest, partialText: string): AgentEvent {

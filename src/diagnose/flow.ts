@@ -108,13 +108,17 @@ export async function runDiagnose(
     ctx.out.info(
       `collecting evidence for ${namespace}/${target.pod} from this machine (--local, context ${kube.context})`,
     );
-    await runDiagnosis(request(options, "host"), {
-      evidence: () => collectLocally(ctx, kube, namespace, target.pod),
-      connectModel: () =>
-        options.ollamaUrl ? connectHostModel(ctx, options.ollamaUrl) : connectThroughPortForward(ctx, kube),
-      emit: handle,
-      signal: ctx.signal,
-    });
+    // The port-forward opens and the model loads while the evidence is collected.
+    await runDiagnosis(
+      { ...request(options, "host"), preload: true },
+      {
+        evidence: () => collectLocally(ctx, kube, namespace, target.pod),
+        connectModel: () =>
+          options.ollamaUrl ? connectHostModel(ctx, options.ollamaUrl) : connectThroughPortForward(ctx, kube),
+        emit: handle,
+        signal: ctx.signal,
+      },
+    );
     return state.result();
   }
 

@@ -170,3 +170,125 @@ describe("runDiagnosis", () => {
     ).rejects.toBeInstanceOf(InterruptedError);
   });
 });
+
+describe("the model's load, alongside evidence collection", () => {
+  const slowEvidence = (ms: number, evidence: Evidence) => async () => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return evidence;
+  };
+
+  async function timedRun(req: DiagnosisRequest, collectMs: number) {
+    const events: { event: AgentEvent; at: number }[] = [];
+    const started = performance.now();
+    await runDiagnosis(req, {
+      evidence: slowEvidence(collectMs, evidenceOf("oom-crashloop-with-liveness.json")),
+      connectModel: async () => ({
+        client: createOllamaClient({ host: ollama!.url }),
+        close: async () => {},
+      }),
+      emit: (event) => events.push({ event, at: performance.now() - started }),
+    });
+    const firstToken = events.find((e) => e.event.type === "token")?.at ?? Number.NaN;
+    const done = events.at(-1)?.event as Extract<AgentEvent, { type: "done" }>;
+    return { firstToken, done };
+  }
+
+  it("the first token comes after max(collect, load) + prefill, not their sum; the figures say so", async () => {
+    ollama = await startFakeOllama({
+      script: { answer: "Root cause: OOMKilled.", loadDelayMs: 400, prefillDelayMs: 100, chunkDelayMs: 5 },
+    });
+    const { firstToken, done } = await timedRun(request({ preload: true }), 300);
+    // 400 (load, which started with the 300 of collection) + 100 prefill; in sequence it would be 800.
+    expect(firstToken).toBeGreaterThanOrEqual(490);
+    expect(firstToken).toBeLessThan(700);
+    expect(ollama.loads).toHaveLength(1);
+    expect(ollama.requests.filter((r) => r.endpoint === "chat").map((r) => r.body?.messages?.length)).toEqual(
+      [0, 1 + 1],
+    );
+    const stats = done.stats!;
+    expect(stats.preloadMs).toBeGreaterThanOrEqual(390);
+    expect(stats.collectMs).toBeGreaterThanOrEqual(290);
+    // The answer still waited for the last ~100 ms of the load, then prefilled for ~100 ms.
+    expect(stats.loadMs).toBeGreaterThanOrEqual(60);
+    expect(stats.loadMs).toBeLessThan(250);
+    expect(stats.prefillMs).toBeGreaterThanOrEqual(95);
+    expect(stats.generateMs).toBeGreaterThan(0);
+  });
+
+  it("without the preload the load waits for the evidence: collect + load + prefill", async () => {
+    ollama = await startFakeOllama({
+      script: { answer: "Root cause: OOMKilled.", loadDelayMs: 400, prefillDelayMs: 100 },
+    });
+    const { firstToken, done } = await timedRun(request(), 300);
+    expect(firstToken).toBeGreaterThanOrEqual(790);
+    expect(done.stats?.loadMs).toBeGreaterThanOrEqual(390);
+    expect(done.stats?.preloadMs).toBeUndefined();
+  });
+
+  it("a preload that fails never fails the diagnosis", async () => {
+    ollama = await startFakeOllama({ script: { answer: "Root cause: OOMKilled." } });
+    const real = createOllamaClient({ host: ollama.url });
+    const events: AgentEvent[] = [];
+    await runDiagnosis(request({ preload: true }), {
+      evidence: async () => evidenceOf("oom-crashloop-with-liveness.json"),
+      connectModel: async () => ({
+        client: { ...real, load: async () => Promise.reject(new SreLabError("load refused")) },
+        close: async () => {},
+      }),
+      emit: (event) => events.push(event),
+    });
+    expect(events.at(-1)).toMatchObject({ type: "done", stats: { model: "phi3:mini" } });
+    expect((events.at(-1) as { stats: object }).stats).not.toHaveProperty("preloadMs");
+    expect(events.some((e) => e.type === "analysis-failed")).toBe(false);
+  });
+
+  it("evidence that cannot be read closes the way to the model that was opened for the preload", async () => {
+    ollama = await startFakeOllama();
+    let closed = 0;
+    await expect(
+      runDiagnosis(request({ preload: true }), {
+        evidence: async () => {
+          throw new SreLabError('pod "x" not found');
+        },
+        connectModel: async () => ({
+          client: createOllamaClient({ host: ollama!.url }),
+          close: async () => {
+            closed++;
+          },
+        }),
+        emit: () => {},
+      }),
+    ).rejects.toThrow('pod "x" not found');
+    expect(closed).toBe(1);
+  });
+
+  it("--no-ai and --print-prompt never preload", async () => {
+    ollama = await startFakeOllama();
+    for (const mode of ["no-ai", "prompt"] as const) {
+      const { connected } = await run(
+        request({ mode, preload: true }),
+        evidenceOf("oom-crashloop-with-liveness.json"),
+      );
+      expect(connected).toBe(0);
+    }
+    expect(ollama.requests).toEqual([]);
+  });
+
+  it("done carries the answer checked against the evidence", async () => {
+    ollama = await startFakeOllama({
+      script: {
+        answer:
+          "Root cause: cart was OOMKilled.\nEvidence:\n- limit 128Mi\nFix: kubectl -n shop set resources deployment/cart -c cart --limits=memory=3Gi\nConfidence: high",
+      },
+    });
+    const { events } = await run(request(), evidenceOf("oom-crashloop-with-liveness.json"));
+    expect(events.at(-1)).toMatchObject({
+      type: "done",
+      grounding: {
+        ok: false,
+        unmatched: [{ kind: "quantity", text: "3Gi", section: "Fix" }],
+        contradiction: null,
+      },
+    });
+  });
+});

@@ -95,7 +95,12 @@ describe("diagnose through the in-cluster agent", () => {
     expect(tokenWrites.at(-1)!.at - tokenWrites[0]!.at).toBeGreaterThan(50);
 
     // No secret reached the model or the terminal.
-    const chat = ollama.requests.find((r) => r.endpoint === "chat");
+    // The agent asked Ollama to load the model first (an empty chat with the answer's num_ctx and a
+    // keep_alive), then sent the prompt.
+    const chats = ollama.requests.filter((r) => r.endpoint === "chat");
+    expect(chats[0]?.body).toMatchObject({ messages: [], keep_alive: "1h", options: { num_ctx: 4096 } });
+    const chat = chats.find((r) => (r.body?.messages?.length ?? 0) > 0);
+    expect(chats.indexOf(chat!)).toBe(1);
     expect(chat?.body?.options?.num_ctx).toBe(4096);
     const prompt = JSON.stringify(chat?.body?.messages);
     expect(prompt).toContain("OOMKilled");
