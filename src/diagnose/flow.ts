@@ -17,6 +17,7 @@ import { BundleAssembler, type TransferredBundle } from "./bundle-transfer.js";
 import { collectEvidence } from "./collect.js";
 import { createPrometheusClient } from "./collect-metrics.js";
 import type { ContainerMetrics, Evidence, PodSummary, SourceStatus } from "./evidence.js";
+import type { Grounding } from "./grounding.js";
 import type { ChatMessage } from "./prompt.js";
 import { findTargetPod, validateNamespace } from "./target.js";
 import type { Finding } from "./types.js";
@@ -51,6 +52,15 @@ export interface Analysis {
   timeToFirstTokenMs: number;
   tokensPerSecond: number;
   doneReason: string;
+  /** Load (what the answer still waited for), prefill and generation, as Ollama measured them (ms). */
+  loadMs?: number;
+  prefillMs?: number;
+  generateMs?: number;
+  /** The preload that ran alongside evidence collection (ms), and that collection (ms). */
+  preloadMs?: number;
+  collectMs?: number;
+  /** The answer checked against the evidence (null from an agent that does not check). */
+  grounded: Grounding | null;
 }
 
 export interface PromptResult {
@@ -276,7 +286,7 @@ class ResultBuilder {
         };
         break;
       case "done":
-        if (event.stats) this.analysis = { ...event.stats, text: this.text };
+        if (event.stats) this.analysis = { ...event.stats, text: this.text, grounded: event.grounding ?? null };
         break;
     }
   }

@@ -7,11 +7,12 @@
  * The model's text is untrusted (logs can carry instructions and escape codes), so it is printed
  * without control characters.
  */
-import type { AgentEvent, AnalysisStats } from "../agent/protocol.js";
+import type { AgentEvent, AnalysisFailure, AnalysisStats } from "../agent/protocol.js";
 import type { Output, Styler } from "../core/output.js";
 import { sanitizeLine } from "./analyze/quote.js";
 import type { PodSummary } from "./evidence.js";
 import type { DiagnoseResult, PromptResult } from "./flow.js";
+import type { Grounding } from "./grounding.js";
 import type { Finding } from "./types.js";
 
 export function renderPodLine(pod: PodSummary, style: Styler): string {
@@ -44,17 +45,75 @@ export function renderFindings(pod: PodSummary, findings: readonly Finding[], st
   return lines.join("\n");
 }
 
-/** `prompt 1,180 tokens · first token 2.4s · 14.1 tokens/s · 212 answer tokens` */
+/**
+ * `prompt 1,180 tokens · load 0.4s (preloaded in 5.2s, alongside 4.8s of evidence collection) ·
+ * prefill 6.1s · generate 11.8s · first token 6.5s · 14.1 tokens/s · 212 answer tokens`
+ */
 export function renderFigures(stats: AnalysisStats): string {
   const n = (value: number) => value.toLocaleString("en-US");
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  const preloaded =
+    stats.preloadMs === undefined
+      ? ""
+      : ` (preloaded in ${s(stats.preloadMs)}${stats.collectMs === undefined ? "" : `, alongside ${s(stats.collectMs)} of evidence collection`})`;
   return [
     `prompt ${n(stats.promptTokens)} tokens`,
+    ...(stats.loadMs === undefined ? [] : [`load ${s(stats.loadMs)}${preloaded}`]),
+    ...(stats.prefillMs === undefined ? [] : [`prefill ${s(stats.prefillMs)}`]),
+    ...(stats.generateMs === undefined ? [] : [`generate ${s(stats.generateMs)}`]),
     `first token ${(stats.timeToFirstTokenMs / 1000).toFixed(1)}s`,
     `${stats.tokensPerSecond.toFixed(1)} tokens/s`,
     `${n(stats.completionTokens)} answer tokens`,
     ...(stats.doneReason === "length" ? ["stopped at the length limit"] : []),
   ].join(" · ");
 }
+
+/**
+ * After the answer: what in its Evidence and Fix parts is not from the evidence, and a root cause
+ * other than findings[0]'s. The items are the model's text, so they are printed sanitised.
+ */
+export function renderGrounding(grounding: Grounding, rootCause: string | undefined, style: Styler): string {
+  if (grounding.checked === 0 && grounding.contradiction === null) {
+    return style.dim(
+      "Checked against the evidence: the answer names no resource, value or command to check.",
+    );
+  }
+  if (grounding.ok) {
+    return style.dim(
+      `Checked against the evidence: all ${grounding.checked} names, values and commands in Evidence and Fix are in it.`,
+    );
+  }
+  const lines: string[] = [];
+  if (grounding.unmatched.length > 0) {
+    lines.push(
+      style.yellow(
+        `Checked against the evidence: ${grounding.unmatched.length} of ${grounding.checked} items in the answer are not from the evidence:`,
+      ),
+    );
+    for (const item of grounding.unmatched) {
+      lines.push(
+        `  ${style.yellow("✗")} ${item.section}: ${item.kind} ${sanitizeLine(item.text)}  ${style.dim("(not from the evidence)")}`,
+      );
+    }
+  }
+  if (grounding.contradiction) {
+    lines.push(
+      style.yellow(
+        `The answer points at ${grounding.contradiction.answer}, but the root cause found is ${grounding.contradiction.rootCause}${rootCause ? ` (${sanitizeLine(rootCause)})` : ""}: trust the findings.`,
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Why an answer stopped early, for the marker line after it. */
+const CUT_OFF_REASONS: Record<AnalysisFailure, string> = {
+  "cut-off": "the stream from Ollama broke off (see the warning)",
+  deadline: "it ran past its time limit (see the warning)",
+  unreachable: "Ollama stopped answering (see the warning)",
+  "model-missing": "the model went away (see the warning)",
+  failed: "Ollama reported an error (see the warning)",
+};
 
 /** The exact messages, each under a header line; then the size. */
 export function renderPrompt(prompt: PromptResult): string {
@@ -85,14 +144,31 @@ export interface StreamRendererOptions {
   printPrompt: boolean;
 }
 
+export interface StreamRenderer {
+  (event: AgentEvent): void;
+  /**
+   * The run stopped (Ctrl-C, an error) while an answer was being printed: ends its line and marks
+   * it `answer cut off: <why>`, so a partial answer never ends in a half line. No-op otherwise.
+   */
+  cutOff(why: string): void;
+}
+
 /** Handles the run's events as they arrive. */
-export function createStreamRenderer(options: StreamRendererOptions): (event: AgentEvent) => void {
+export function createStreamRenderer(options: StreamRendererOptions): StreamRenderer {
   const { write, out, format } = options;
   const human = format === "text";
   const style = out.dataStyle;
   let model = "";
   let answering = false;
-  return (event) => {
+  let atLineStart = true;
+  let rootCause: string | undefined;
+  const cutOff = (why: string) => {
+    if (!human || !answering) return;
+    write(`${atLineStart ? "" : "\n"}${style.yellow(`answer cut off: ${sanitizeLine(why)}`)}\n`);
+    answering = false;
+    atLineStart = true;
+  };
+  const handle = (event: AgentEvent) => {
     switch (event.type) {
       case "start":
         out.debug(`agent ${event.version} started for ${event.pod.namespace}/${event.pod.name}`);
@@ -109,6 +185,7 @@ export function createStreamRenderer(options: StreamRendererOptions): (event: Ag
             .join("; ")}`,
         );
         if (human && !options.printPrompt) write(renderFindings(event.pod, event.findings, style));
+        rootCause = event.findings[0]?.summary;
         break;
       case "prompt":
         if (human) write(renderPrompt(event));
@@ -121,21 +198,37 @@ export function createStreamRenderer(options: StreamRendererOptions): (event: Ag
         if (!human) break;
         if (!answering) write(`\n${style.bold(`Analysis by ${model}`)}\n`);
         answering = true;
-        write(sanitizeLine(event.text));
+        {
+          const text = sanitizeLine(event.text);
+          write(text);
+          if (text !== "") atLineStart = text.endsWith("\n");
+        }
         break;
       case "analysis-failed":
-        if (human && answering) write(`\n${style.dim("[the answer was cut off here]")}\n\n`);
+        if (answering) {
+          cutOff(CUT_OFF_REASONS[event.reason] ?? "the model stopped (see the warning)");
+          if (human) write("\n");
+        }
         answering = false;
         out.warn(`no explanation from the model: ${event.message}`);
         if (event.hint) out.info(`  ${out.style.cyan("fix:")} ${event.hint}`);
         break;
       case "done":
-        if (human && event.stats)
-          write(`${answering ? "\n\n" : ""}${style.dim(renderFigures(event.stats))}\n`);
+        if (human && event.stats) {
+          let end = answering ? (atLineStart ? "\n" : "\n\n") : "";
+          if (answering && event.stats.doneReason === "length") {
+            cutOff(`it reached the answer limit of ${event.stats.completionTokens} tokens`);
+            end = "\n";
+          }
+          const grounding = event.grounding ? `${renderGrounding(event.grounding, rootCause, style)}\n` : "";
+          write(`${end}${grounding}${style.dim(renderFigures(event.stats))}\n`);
+        }
         answering = false;
+        atLineStart = true;
         break;
       default:
         break;
     }
   };
+  return Object.assign(handle, { cutOff });
 }

@@ -216,8 +216,9 @@ describe("the model's part, against an Ollama on this machine", () => {
     expect(tokens.length).toBeGreaterThan(15);
     for (let i = 1; i < tokens.length; i++) expect(tokens[i]!.at).toBeGreaterThanOrEqual(tokens[i - 1]!.at);
     expect(tokens.at(-1)!.at - tokens[0]!.at).toBeGreaterThan(100);
+    // After the answer: the check against the evidence (512Mi is a raised 256Mi), then the figures.
     expect(out[figures]?.text).toMatch(
-      /^\n\nprompt \d+ tokens · first token \d+\.\ds · [\d.]+ tokens\/s · \d+ answer tokens\n$/,
+      /^\n\nChecked against the evidence: all \d+ names, values and commands in Evidence and Fix are in it\.\nprompt \d+ tokens · load \d+\.\ds · prefill \d+\.\ds · generate \d+\.\ds · first token \d+\.\ds · [\d.]+ tokens\/s · \d+ answer tokens\n$/,
     );
 
     const file = fixture("oom-crashloop-with-liveness.json");
@@ -226,6 +227,73 @@ describe("the model's part, against an Ollama on this machine", () => {
     expect(chat?.body?.messages).toEqual(buildPrompt(bundle, analyze(bundle)).messages);
     expect(chat?.body?.model).toBe("phi3:mini");
     expect(chat?.prompt?.truncation).toBeUndefined();
+  });
+
+  it("the figures line shows Ollama's load, prefill and generation times", async () => {
+    ollama = await startFakeOllama({
+      script: {
+        answer: ANSWER,
+        stats: {
+          load_duration: 1_250_000_000,
+          prompt_eval_duration: 3_400_000_000,
+          eval_duration: 5_600_000_000,
+        },
+      },
+    });
+    const run = await ask();
+    expect(run.stdout).toMatch(
+      /\nprompt \d+ tokens · load 1\.3s · prefill 3\.4s · generate 5\.6s · first token /,
+    );
+    const doc = onlyJson((await ask("-o", "json")).stdout);
+    expect(doc.analysis).toMatchObject({ loadMs: 1_250, prefillMs: 3_400, generateMs: 5_600 });
+  });
+
+  it("marks what the answer did not get from the evidence, and a contradiction; -o json has analysis.grounded", async () => {
+    const invented =
+      "Root cause: the image cannot be pulled (ImagePullBackOff).\nEvidence:\n- pod cart-5f9c8d7b6-q1w2e restarted\nFix: kubectl -n shop set resources deployment/cart -c cart --limits=memory=6Gi\nConfidence: low";
+    ollama = await startFakeOllama({ script: { answer: invented } });
+    const run = await ask();
+    expect(run.code).toBe(0);
+    const after = run.stdout.slice(run.stdout.indexOf("Confidence: low"));
+    expect(after).toContain("Checked against the evidence: 2 of ");
+    expect(after).toContain("✗ Evidence: name cart-5f9c8d7b6-q1w2e  (not from the evidence)");
+    expect(after).toContain("✗ Fix: quantity 6Gi  (not from the evidence)");
+    expect(after).toMatch(
+      /The answer points at ImagePullFailed, but the root cause found is OOMKilled \(Container cart was OOMKilled[^\n]*\): trust the findings\./,
+    );
+    // The real names in the same answer are not marked.
+    expect(after).not.toMatch(/name cart(?![\w-])/);
+
+    const doc = onlyJson((await ask("-o", "json")).stdout);
+    expect((doc.analysis as { grounded: unknown }).grounded).toEqual({
+      ok: false,
+      checked: expect.any(Number),
+      unmatched: [
+        { kind: "name", text: "cart-5f9c8d7b6-q1w2e", section: "Evidence" },
+        { kind: "quantity", text: "6Gi", section: "Fix" },
+      ],
+      contradiction: { answer: "ImagePullFailed", rootCause: "OOMKilled" },
+    });
+  });
+
+  it("Ctrl-C mid-answer ends the partial line and marks it, then exits 130", async () => {
+    ollama = await startFakeOllama({
+      script: { answer: `${ANSWER} ${"more words ".repeat(40)}`, chunkDelayMs: 20 },
+    });
+    const controller = new AbortController();
+    const running = runRecorded(
+      ["diagnose", "--bundle", fixture("oom-crashloop-with-liveness.json"), "--ollama-url", ollama.url],
+      { env: offline, signal: controller.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    controller.abort();
+    const run = await running;
+    expect(run.code).toBe(130);
+    expect(run.stdout).toContain("Analysis by phi3:mini\nRoot cause:");
+    // The partial answer ends with a newline and the marker, the last thing on stdout.
+    expect(run.stdout).toMatch(/\S\nanswer cut off: interrupted \(Ctrl-C\)\n$/);
+    expect(run.stdout).not.toMatch(/tokens\/s/);
+    expect(run.stderr).toContain("interrupted");
   });
 
   it("-o json carries the answer and its figures", async () => {
@@ -288,8 +356,9 @@ describe("the model's part, against an Ollama on this machine", () => {
     });
     const text = await ask();
     expect(text.code).toBe(0);
+    // The partial answer's line is ended, then marked; never a half line.
     expect(text.stdout).toMatch(
-      /Analysis by phi3:mini\nRoot cause: the container\n\[the answer was cut off here\]\n/,
+      /Analysis by phi3:mini\nRoot cause: the container\nanswer cut off: the stream from Ollama broke off \(see the warning\)\n/,
     );
     expect(text.stderr).toContain(
       "warning: no explanation from the model: the answer from phi3:mini was cut off after 5 tokens: Ollama reported: llama runner process has terminated: signal: killed",

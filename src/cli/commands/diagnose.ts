@@ -2,7 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
-import { UsageError } from "../../core/errors.js";
+import { InterruptedError, UsageError } from "../../core/errors.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
 import { validateNamespace, validatePodName } from "../../diagnose/target.js";
 import { normalizeHost } from "../../ollama/client.js";
@@ -115,9 +115,26 @@ export async function diagnoseCommand(
     format: flags.output,
     printPrompt: options.mode === "prompt",
   });
-  const result = await runDiagnose(ctx, options, onEvent);
+  let result: DiagnoseResult;
+  try {
+    result = await runDiagnose(ctx, options, onEvent);
+  } catch (error) {
+    // Stopped mid-answer: end the partial answer's line and say so before the error is printed.
+    onEvent.cutOff(
+      error instanceof InterruptedError || ctx.signal.aborted
+        ? "interrupted (Ctrl-C)"
+        : `the diagnosis failed (${firstLine(error)})`,
+    );
+    throw error;
+  }
   if (flags.output === "json") {
     ctx.out.data(options.mode === "prompt" ? render.jsonPrompt(result) : render.jsonDocument(result));
   }
   return result;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.split("\n")[0] ?? "";
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
