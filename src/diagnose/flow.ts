@@ -286,7 +286,8 @@ class ResultBuilder {
         };
         break;
       case "done":
-        if (event.stats) this.analysis = { ...event.stats, text: this.text, grounded: event.grounding ?? null };
+        if (event.stats)
+          this.analysis = { ...event.stats, text: this.text, grounded: event.grounding ?? null };
         break;
     }
   }
