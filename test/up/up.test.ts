@@ -75,6 +75,11 @@ describe("sre-lab up", () => {
 
     // The model was pulled through the port-forward, which was then stopped.
     expect(lab.ollama.requests.map((r) => r.path)).toContain("/api/pull");
+    // …then loaded with diagnose's num_ctx and kept in memory for a practice session.
+    expect(lab.ollama.resident()).toMatchObject([
+      { name: "phi3:mini", numCtx: 4096, keepAliveMs: 2 * 3_600_000 },
+    ]);
+    expect(run.stderr).toMatch(/✓ Model.*: pulled phi3:mini; in memory for 2h \(loaded in \d+\.\ds\)/);
     expect(lab.tools.signals().map((s) => s.args.join(" "))).toEqual([
       "port-forward --namespace ollama --address 127.0.0.1 service/ollama :11434 --context kind-sre-lab",
     ]);

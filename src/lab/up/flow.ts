@@ -29,7 +29,7 @@ import {
   rootApplicationStep,
 } from "./gitops.js";
 import { sudoCommandLine, sysctlStep, sysctlWriteArgs } from "./host.js";
-import { modelStep } from "./model.js";
+import { modelStep, PRACTICE_KEEP_ALIVE } from "./model.js";
 import type { UpOptions, UpState } from "./options.js";
 import { imageStep, registryRunArgv, registryStep } from "./registry.js";
 
@@ -250,7 +250,7 @@ export async function planUp(ctx: Context, options: UpOptions): Promise<PlanEntr
                 context: kind ? KUBE_CONTEXT : (ctx.kubeTarget.context ?? ""),
                 readyTimeoutMs: 0,
               }),
-            ])}, then pull ${options.model} if missing`,
+            ])}, then pull ${options.model} if missing and load it into memory for ${PRACTICE_KEEP_ALIVE}`,
           ],
     },
   ];

@@ -1,15 +1,20 @@
 /**
  * Step 9: make sure the model is in Ollama, with a byte progress bar while it downloads. Reaches
  * Ollama through a short-lived `kubectl port-forward` (the in-cluster pull Job may be pulling the
- * same model; Ollama shares one download between them).
+ * same model; Ollama shares one download between them). Then it loads the model into memory for a
+ * practice session, so the first `sre-lab diagnose` does not wait for the load.
  */
 import type { Step } from "../../cli/tasks.js";
+import { InterruptedError } from "../../core/errors.js";
+import type { OllamaClient } from "../../ollama/client.js";
 import { NAMESPACES } from "../config.js";
 import { formatBytes } from "../model-cache.js";
 import { startPortForward } from "../port-forward.js";
 import type { UpState } from "./options.js";
 
 export const OLLAMA_READY_TIMEOUT_MS = 60_000;
+/** How long the model stays in memory after `up` (a practice session); each diagnosis renews it. */
+export const PRACTICE_KEEP_ALIVE = "2h";
 
 export function progressBar(completed: number, total: number, width = 24): string {
   const ratio = total > 0 ? Math.min(1, completed / total) : 0;
@@ -38,18 +43,42 @@ export function modelStep(): Step<UpState> {
           host: `http://127.0.0.1:${forward.localPort}`,
           signal: ctx.signal,
         });
-        if (await ollama.hasModel(options.model)) {
-          return { status: "skipped", detail: `${options.model} is present` };
+        const present = await ollama.hasModel(options.model);
+        if (!present) {
+          await ollama.pull(options.model, (p) => {
+            handle.progress(
+              p.totalBytes > 0 ? `${options.model} ${progressBar(p.completedBytes, p.totalBytes)}` : p.status,
+            );
+          });
         }
-        await ollama.pull(options.model, (p) => {
-          handle.progress(
-            p.totalBytes > 0 ? `${options.model} ${progressBar(p.completedBytes, p.totalBytes)}` : p.status,
-          );
-        });
-        return { status: "done", detail: `pulled ${options.model}` };
+        const loaded = await loadForPractice(ollama, options.model, handle);
+        return present
+          ? { status: "skipped", detail: `${options.model} is present; ${loaded}` }
+          : { status: "done", detail: `pulled ${options.model}; ${loaded}` };
       } finally {
         await forward.stop();
       }
     },
   };
+}
+
+/**
+ * Loads the model with the context size diagnose uses (another num_ctx would make Ollama reload it)
+ * and a keep_alive for a practice session. A model that cannot be loaded (not enough memory) is
+ * reported in the step's detail, not as a failed `up`: diagnose says the same when asked.
+ */
+async function loadForPractice(
+  ollama: OllamaClient,
+  model: string,
+  handle: { progress(text: string): void },
+): Promise<string> {
+  const { NUM_CTX } = await import("../../diagnose/prompt.js");
+  handle.progress(`loading ${model} into memory (keep_alive ${PRACTICE_KEEP_ALIVE})`);
+  try {
+    const { ms } = await ollama.load({ model, numCtx: NUM_CTX, keepAlive: PRACTICE_KEEP_ALIVE });
+    return `in memory for ${PRACTICE_KEEP_ALIVE} (loaded in ${(ms / 1000).toFixed(1)}s)`;
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    return `not loaded into memory (${error instanceof Error ? error.message : String(error)}); the first diagnosis will load it`;
+  }
 }
