@@ -93,6 +93,30 @@ describe("diagnose --local", () => {
     await expect.poll(() => tools?.signals().map((s) => s.signal)).toEqual(["SIGTERM"]);
   });
 
+  it("opens the port-forward and loads the model while the evidence is collected", async () => {
+    tools = createFakeTools().expect({
+      tool: "kubectl",
+      args: PORT_FORWARD,
+      stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
+      hang: true,
+    });
+    ollama.script({ loadDelayMs: 300 });
+    const run = await local();
+    expect(run.code).toBe(0);
+    const findingsAt = run.writes.find((w) => w.stream === "stdout" && w.text.includes("1. OOMKilled"))!.at;
+    // The load began before the findings (which follow collection) were printed, and only once.
+    expect(ollama.loads).toHaveLength(1);
+    expect(ollama.loads[0]!.startedAt).toBeLessThan(findingsAt);
+    expect(ollama.requests.filter((r) => r.endpoint === "chat")[0]?.body).toMatchObject({
+      messages: [],
+      keep_alive: "1h",
+      options: { num_ctx: 4096 },
+    });
+    expect(run.stdout).toMatch(
+      /· load \d+\.\ds \(preloaded in \d+\.\ds, alongside \d+\.\ds of evidence collection\) · prefill /,
+    );
+  });
+
   it("a port-forward that fails leaves the findings and explains the missing answer (exit 0)", async () => {
     tools = createFakeTools().expect({
       tool: "kubectl",
