@@ -80,21 +80,26 @@ export function renderGrounding(grounding: Grounding, rootCause: string | undefi
   }
   if (grounding.ok) {
     return style.dim(
-      `Checked against the evidence: all ${grounding.checked} names, values and commands in Evidence and Fix are in it.`,
+      grounding.checked === 1
+        ? "Checked against the evidence: the one name, value or command in Evidence and Fix is in it."
+        : `Checked against the evidence: all ${grounding.checked} names, values and commands in Evidence and Fix are in it.`,
     );
   }
   const lines: string[] = [];
   if (grounding.unmatched.length > 0) {
     lines.push(
       style.yellow(
-        `Checked against the evidence: ${grounding.unmatched.length} of ${grounding.checked} items in the answer are not from the evidence:`,
+        `Checked against the evidence: ${grounding.unmatched.length} of ${grounding.checked} items in the answer ${grounding.unmatched.length === 1 ? "is" : "are"} not from the evidence:`,
       ),
     );
-    for (const item of grounding.unmatched) {
+    const shown = grounding.unmatched.slice(0, MAX_UNMATCHED_SHOWN);
+    for (const item of shown) {
       lines.push(
         `  ${style.yellow("✗")} ${item.section}: ${item.kind} ${sanitizeLine(item.text)}  ${style.dim("(not from the evidence)")}`,
       );
     }
+    const more = grounding.unmatched.length - shown.length;
+    if (more > 0) lines.push(`  ${style.dim(`… and ${more} more (-o json lists them all)`)}`);
   }
   if (grounding.contradiction) {
     lines.push(
@@ -105,6 +110,8 @@ export function renderGrounding(grounding: Grounding, rootCause: string | undefi
   }
   return lines.join("\n");
 }
+
+const MAX_UNMATCHED_SHOWN = 12;
 
 /** Why an answer stopped early, for the marker line after it. */
 const CUT_OFF_REASONS: Record<AnalysisFailure, string> = {
