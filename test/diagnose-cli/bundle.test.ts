@@ -218,7 +218,7 @@ describe("the model's part, against an Ollama on this machine", () => {
     expect(tokens.at(-1)!.at - tokens[0]!.at).toBeGreaterThan(100);
     // After the answer: the check against the evidence (512Mi is a raised 256Mi), then the figures.
     expect(out[figures]?.text).toMatch(
-      /^\n\nChecked against the evidence: all \d+ names, values and commands in Evidence and Fix are in it\.\nprompt \d+ tokens · load \d+\.\ds · prefill \d+\.\ds · generate \d+\.\ds · first token \d+\.\ds · [\d.]+ tokens\/s · \d+ answer tokens\n$/,
+      /^\n\nChecked against the evidence: the one name, value or command in Evidence and Fix is in it\.\nprompt \d+ tokens · load \d+\.\ds · prefill \d+\.\ds · generate \d+\.\ds · first token \d+\.\ds · [\d.]+ tokens\/s · \d+ answer tokens\n$/,
     );
 
     const file = fixture("oom-crashloop-with-liveness.json");
