@@ -327,6 +327,23 @@ describe("diagnose through the in-cluster agent", () => {
     );
   });
 
+  it("an agent that dies mid-answer: the partial answer's line is ended and marked, exit 1", async () => {
+    ollama.script({ answer: `${ANSWER} ${"and more words ".repeat(60)}`, chunkDelayMs: 40 });
+    const running = diagnose();
+    await expect
+      .poll(() => kubelet.runs[0]?.output.includes('"type":"token"'), { timeout: 10_000 })
+      .toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await kubelet.stop(); // SIGKILL: the container ends, its log stream ends without `done`
+    const run = await running;
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("Analysis by phi3:mini\nRoot cause: checkout");
+    expect(run.stdout).toMatch(
+      /\S\nanswer cut off: the diagnosis failed \(the agent stopped before it finished[^\n]*\)\n$/,
+    );
+    expect(run.stderr).toContain("error: the agent stopped before it finished");
+  });
+
   it("--keep leaves the Job for debugging and says how to read it", async () => {
     const run = await diagnose("--no-ai", "--keep");
     expect(run.code).toBe(0);
