@@ -87,6 +87,8 @@ const IMAGE =
 /** Quantities with a binary suffix anywhere; decimal and milli suffixes only after cpu/memory. */
 const BINARY_QUANTITY = /(?<![\w.])(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi)(?![\w])/g;
 const RESOURCE_QUANTITY = /\b(cpu|memory)\s*[=:]\s*(\d+(?:\.\d+)?)(m|k|M|G|T)?(?![\w])/gi;
+/** A pod name as a ReplicaSet makes it (`checkout-api-7c9d6b5f48-x2k9p`), wherever it is written. */
+const POD_NAME_SHAPE = /(?<![\w./-])([a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{5,10}-[a-z0-9]{5})(?![\w-])/g;
 /** A kubectl invocation, up to the end of the line, a backtick or a sentence end. */
 const KUBECTL = /\bkubectl(?:[ \t]+[^\s`;|]+)+/g;
 
@@ -230,7 +232,9 @@ function extractItems(text: string, section: Item["section"]): Item[] {
     // A plain English word after "pod" is prose, not a name; names that matter have a digit or dash.
     if (!NOT_NAMES.has(name.toLowerCase()) && /[-\d]/.test(name)) add("name", name);
   }
+  for (const m of text.matchAll(POD_NAME_SHAPE)) add("name", m[1]);
   for (const m of text.matchAll(CONTAINER_FLAG)) add("name", m[1]);
+  for (const m of text.matchAll(KUBECTL)) for (const name of kubectlNames(m[0])) add("name", name);
   for (const m of text.matchAll(NAMESPACE_FLAG)) add("namespace", m[1]);
   for (const m of text.matchAll(NAMESPACE_WORD))
     if (!NOT_NAMES.has(m[1]!.toLowerCase())) add("namespace", m[1]);
@@ -327,6 +331,33 @@ function containsQuantity(corpus: string, text: string): boolean {
     if (!/[\w.]/.test(before) && !/\w/.test(after)) return true;
   }
   return false;
+}
+
+/**
+ * The bare names a kubectl command takes as arguments (`kubectl logs cart-6d5f7c8b9-x7k2p`): words
+ * after the subcommand that are not flags, values, kind/name pairs or kind words, with a digit or dash.
+ */
+function kubectlNames(command: string): string[] {
+  const words = command.trim().split(/\s+/).slice(1);
+  const verbWords = (kubectlVerb(command) ?? "").split(" ").filter((w) => w !== "");
+  const names: string[] = [];
+  let pastVerb = verbWords.length === 0;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!.replace(/[.,:)]+$/, "");
+    if (word.startsWith("-")) {
+      if (!word.includes("=") && /^-(?:n|c|l)$|^--(?:namespace|context|container|kubeconfig)$/.test(word))
+        i++;
+      continue;
+    }
+    if (!pastVerb) {
+      if (word === verbWords.at(-1)) pastVerb = true;
+      continue;
+    }
+    if (word.includes("/") || word.includes("=") || new RegExp(`^(?:${KIND_WORDS})$`, "i").test(word))
+      continue;
+    if (/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(word) && /[-\d]/.test(word)) names.push(word);
+  }
+  return names;
 }
 
 /** "kubectl -n shop set resources deployment/x …" → "set resources"; flags and names skipped. */

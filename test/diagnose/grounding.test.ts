@@ -53,6 +53,28 @@ describe("checkGrounding", () => {
     expect(result.unmatched.map((u) => u.text)).not.toContain("shop");
   });
 
+  it("a pod name is recognised without a kind word: by its shape, and as a kubectl argument", () => {
+    const shaped = check(GROUNDED.replace("- the log shows", "- `cart-5b6c7d8f9-zz9yy` shows"));
+    expect(shaped.unmatched).toEqual([{ kind: "name", text: "cart-5b6c7d8f9-zz9yy", section: "Evidence" }]);
+
+    const argument = check(
+      GROUNDED.replace(
+        "Fix: kubectl",
+        "Fix: kubectl -n shop top pod cart-6d5f7c8b9-x7k2p --containers; kubectl -n shop top pod web-1 ; kubectl",
+      ),
+    );
+    expect(argument.unmatched).toEqual([{ kind: "name", text: "web-1", section: "Fix" }]);
+    // The real pod, as an argument of a command the findings suggest, is not marked.
+    expect(
+      check(
+        GROUNDED.replace(
+          "Fix: kubectl",
+          "Fix: kubectl -n shop top pod cart-6d5f7c8b9-x7k2p --containers; kubectl",
+        ),
+      ).ok,
+    ).toBe(true);
+  });
+
   it("a prefix of the real pod name is not the pod", () => {
     const answer = GROUNDED.replace(
       "Fix: kubectl",
