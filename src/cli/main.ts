@@ -135,7 +135,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
   program
     .command("doctor")
     .description(
-      "check that this machine can run the lab (Docker, kind, kubectl, helm, memory, inotify, ports)",
+      "check that this machine can run the lab (Docker, kind, kubectl, memory, inotify, ports)",
     )
     .addOption(outputOption())
     .action(async (options: { output: OutputFormat }, command: Command) => {

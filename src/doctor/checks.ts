@@ -281,12 +281,12 @@ async function checkCluster(
 }
 
 export async function runDoctor(ctx: Context): Promise<DoctorReport> {
-  const [dockerCli, daemon, kind, kubectl, helm] = await Promise.all([
+  // No helm: Argo CD renders the charts with its own Helm, and nothing on the host runs it.
+  const [dockerCli, daemon, kind, kubectl] = await Promise.all([
     checkToolVersion(ctx, "docker", "Docker CLI"),
     checkDockerDaemon(ctx),
     checkToolVersion(ctx, "kind", "kind"),
     checkToolVersion(ctx, "kubectl", "kubectl"),
-    checkToolVersion(ctx, "helm", "helm"),
   ]);
   const facts = daemon.facts;
   const cluster = await checkCluster(ctx, kind.status === "ok" && daemon.check.status === "ok");
@@ -295,7 +295,6 @@ export async function runDoctor(ctx: Context): Promise<DoctorReport> {
     daemon.check,
     kind,
     kubectl,
-    helm,
     checkMemory(ctx, facts),
     checkCpu(ctx, facts),
     await checkInotify(ctx, facts),

@@ -1,10 +1,31 @@
 /**
  * Outputs of the real tools, as they print them, for the fakes to replay.
- * kubectl's was recorded on this machine; the others follow the tools' documented formats.
+ * kubectlVersionClientJsonOld was recorded on this machine; the others follow the tools' documented formats.
  */
 import versions from "../../../versions.json" with { type: "json" };
 
+/** `kubectl version --client -o json` of a kubectl inside the skew policy for the lab's 1.36 API server. */
 export const kubectlVersionClientJson = `${JSON.stringify(
+  {
+    clientVersion: {
+      major: "1",
+      minor: "36",
+      gitVersion: "v1.36.1",
+      gitCommit: "8d3f1c6a2b9e4f7d0c5a1e3b6f9d2c4a7e0b5f18",
+      gitTreeState: "clean",
+      buildDate: "2026-05-14T10:21:07Z",
+      goVersion: "go1.26.3",
+      compiler: "gc",
+      platform: "linux/amd64",
+    },
+    kustomizeVersion: "v5.7.1",
+  },
+  null,
+  2,
+)}\n`;
+
+/** The kubectl recorded on this machine: 1.32, outside the skew policy for a 1.36 API server. */
+export const kubectlVersionClientJsonOld = `${JSON.stringify(
   {
     clientVersion: {
       major: "1",
