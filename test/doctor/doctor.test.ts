@@ -23,17 +23,7 @@ describe("sre-lab doctor", () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe("");
     const lines = run.stdout.trimEnd().split("\n");
-    expect(lines.map((l) => l.slice(0, 2).trim())).toEqual([
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-    ]);
+    expect(lines.map((l) => l.slice(0, 2).trim())).toEqual(["✓", "✓", "✓", "✓", "✓", "✓", "✓", "✓", "✓"]);
     expect(run.stdout).toContain(`kind            ${KIND_MIN} (>= ${KIND_MIN})`);
     expect(run.stdout).toContain('no kind cluster "sre-lab" yet (sre-lab up creates it)');
     fake.assertAllUsed();
@@ -75,7 +65,9 @@ describe("sre-lab doctor", () => {
     const run = await runCli(["doctor"], { path: fake.path });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`✗ kind            0.20.0 is older than the minimum ${KIND_MIN}`);
-    expect(run.stdout).toMatch(/✗ kubectl +not found on PATH\n +fix: install kubectl: https:\/\/kubernetes\.io/);
+    expect(run.stdout).toMatch(
+      /✗ kubectl +not found on PATH\n +fix: install kubectl: https:\/\/kubernetes\.io/,
+    );
     expect(run.stderr).toContain(`error: kind: 0.20.0 is older than the minimum ${KIND_MIN}`);
     expect(run.stderr).toContain("also blocking: kubectl");
   });
@@ -95,7 +87,9 @@ describe("sre-lab doctor", () => {
     );
     const run = await runCli(["doctor"], { path: fake.path });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`✗ kubectl         1.32.4 is older than the minimum 1.${apiServerMinor - 1}.0`);
+    expect(run.stdout).toContain(
+      `✗ kubectl         1.32.4 is older than the minimum 1.${apiServerMinor - 1}.0`,
+    );
   });
 
   it("warns (without blocking) about low inotify limits with the exact sysctl command", async () => {

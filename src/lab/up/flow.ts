@@ -28,7 +28,7 @@ import {
   publishStep,
   rootApplicationStep,
 } from "./gitops.js";
-import { sudoCommandLine, sysctlStep, sysctlWriteArgs } from "./host.js";
+import { desktopSysctlArgv, sudoCommandLine, sysctlStep } from "./host.js";
 import { modelStep } from "./model.js";
 import type { UpOptions, UpState } from "./options.js";
 import { imageStep, registryRunArgv, registryStep } from "./registry.js";
@@ -194,7 +194,7 @@ export async function planUp(ctx: Context, options: UpOptions): Promise<PlanEntr
           ? ["skipped"]
           : [
               `if too low: ${sudoCommandLine(options.persist)}`,
-              `(Docker Desktop: docker run --rm --privileged ${versions.kindNodeImage} ${sysctlWriteArgs().join(" ")})`,
+              `(Docker Desktop: ${formatCommandLine(desktopSysctlArgv("write"))})`,
             ],
     },
     {

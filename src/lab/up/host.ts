@@ -21,6 +21,26 @@ export function persistFileContent(): string {
   return `# Written by sre-lab up: the lab's Prometheus, Argo CD and kubelets need more inotify watches.\n${KEYS.map((k) => `${k} = ${INOTIFY_LIMITS[k]}`).join("\n")}\n`;
 }
 
+/**
+ * Docker Desktop: sysctl inside its VM, through a throw-away container of the node image (already
+ * pulled for the cluster). The image's ENTRYPOINT is kind's `/usr/local/bin/entrypoint /sbin/init`,
+ * so arguments after the image would reach init, not sysctl: `--entrypoint sysctl` replaces it.
+ * Writing needs --privileged (/proc/sys is read-only in a container); reading does not.
+ */
+export function desktopSysctlArgv(mode: "read" | "write"): string[] {
+  const sysctlArgs = mode === "read" ? ["-n", ...KEYS] : sysctlWriteArgs().slice(1);
+  return [
+    "docker",
+    "run",
+    "--rm",
+    ...(mode === "write" ? ["--privileged"] : []),
+    "--entrypoint",
+    "sysctl",
+    versions.kindNodeImage,
+    ...sysctlArgs,
+  ];
+}
+
 /** The command the user is shown (and asked about) before anything runs. */
 export function sudoCommandLine(persist: boolean): string {
   const set = `sudo ${sysctlWriteArgs().join(" ")}`;
@@ -50,11 +70,8 @@ export function sysctlStep(): Step<UpState> {
       if (!desktop && ctx.host.platform !== "linux") {
         return { status: "skipped", detail: `not needed on ${ctx.host.platform}` };
       }
-      const nodeImage = versions.kindNodeImage;
       const read: Reader = async () => {
-        const argv = desktop
-          ? ["docker", "run", "--rm", nodeImage, "sysctl", "-n", ...KEYS]
-          : ["sysctl", "-n", ...KEYS];
+        const argv = desktop ? desktopSysctlArgv("read") : ["sysctl", "-n", ...KEYS];
         const result = await ctx.runner.run(argv[0]!, argv.slice(1), {
           timeoutMs: desktop ? 300_000 : 10_000,
         });
@@ -64,9 +81,8 @@ export function sysctlStep(): Step<UpState> {
       if (lowKeys(before).length === 0) return { status: "skipped", detail: `already ${format(before)}` };
 
       if (desktop) {
-        await ctx.runner.run("docker", ["run", "--rm", "--privileged", nodeImage, ...sysctlWriteArgs()], {
-          timeoutMs: 300_000,
-        });
+        const [file, ...args] = desktopSysctlArgv("write");
+        await ctx.runner.run(file!, args, { timeoutMs: 300_000 });
       } else {
         if (!options.yes) {
           // The interactive confirmation happens before the task list starts (see confirmHostChanges).

@@ -91,3 +91,15 @@ export function dockerInfoJson(
     ServerVersion: "28.2.2",
   })}\n`;
 }
+
+/**
+ * The image configs `docker run` applies (ENTRYPOINT, CMD), for the fake docker. The kind node image:
+ * kubernetes-sigs/kind v0.32.0 images/base/Dockerfile (`ENTRYPOINT [ "/usr/local/bin/entrypoint",
+ * "/sbin/init" ]`, no CMD), kept by `kind build node-image` (pkg/build/nodeimage/buildcontext.go).
+ * The registry: distribution/distribution-library-image Dockerfile (`ENTRYPOINT ["/entrypoint.sh"]`,
+ * `CMD ["/etc/distribution/config.yml"]`).
+ */
+export const imageConfigs = {
+  [versions.kindNodeImage]: { entrypoint: ["/usr/local/bin/entrypoint", "/sbin/init"] },
+  [versions.images.registry]: { entrypoint: ["/entrypoint.sh"], cmd: ["/etc/distribution/config.yml"] },
+};
