@@ -134,9 +134,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
 
   program
     .command("doctor")
-    .description(
-      "check that this machine can run the lab (Docker, kind, kubectl, memory, inotify, ports)",
-    )
+    .description("check that this machine can run the lab (Docker, kind, kubectl, memory, inotify, ports)")
     .addOption(outputOption())
     .action(async (options: { output: OutputFormat }, command: Command) => {
       const { doctorCommand } = await import("./commands/doctor.js");
