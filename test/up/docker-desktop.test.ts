@@ -10,6 +10,7 @@ import * as rec from "../harness/fake-tools/recordings.js";
 import { fakeHost, runCli } from "../support/cli.js";
 import { type FakeLab, startFakeLab } from "../support/fake-lab.js";
 import { freshLabRules } from "../support/lab-rules.js";
+import { healthyMachineRules } from "../support/machine.js";
 
 const KEYS = ["fs.inotify.max_user_watches", "fs.inotify.max_user_instances"];
 const LIMITS = ["fs.inotify.max_user_watches=524288", "fs.inotify.max_user_instances=512"];
@@ -85,8 +86,19 @@ it("on Docker Desktop, sets the VM's inotify limits with --entrypoint sysctl (th
 
 it("--dry-run shows the same Docker Desktop command the step runs", async () => {
   lab = await startFakeLab();
-  lab.tools.expect({ tool: "docker", argsPrefix: [], times: "any", exitCode: 97 });
-  const run = await runCli(["up", "--dry-run"], { path: lab.tools.path, env: lab.env });
+  lab.tools.expect(
+    ...healthyMachineRules({
+      dockerInfo: { stdout: rec.dockerInfoJson({ desktop: true }) },
+      sysctl: { times: 0 },
+    }),
+  );
+  const run = await runCli(["up", "--dry-run"], {
+    path: lab.tools.path,
+    env: lab.env,
+    host: fakeHost({ platform: "darwin" }),
+  });
+  expect(run.code).toBe(0);
+  lab.tools.assertNoUnexpectedCalls();
   expect(run.stdout).toContain(
     `docker run --rm --privileged --entrypoint sysctl ${versions.kindNodeImage} -w ${LIMITS.join(" ")}`,
   );
