@@ -143,7 +143,7 @@ const ruleIndex = withLock(() => {
   const run = tool === "docker" ? dockerRunProcess(args) : undefined;
   appendFileSync(
     join(dir, "calls.jsonl"),
-    `${JSON.stringify({ tool, args, stdin, rule: index >= 0 ? index : null, pid: process.pid, ...(run ? { process: run.process } : {}) })}\n`,
+    `${JSON.stringify({ tool, args, stdin, rule: index >= 0 ? index : null, pid: process.pid, env: { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME }, ...(run ? { process: run.process } : {}) })}\n`,
   );
   return index;
 });

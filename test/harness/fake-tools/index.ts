@@ -45,6 +45,8 @@ export interface FakeCall {
   rule: number | null;
   /** For `docker run`: what the container executes (ENTRYPOINT semantics applied). */
   process?: string[];
+  /** The environment the tool saw that decides which kubeconfig it uses. */
+  env?: { KUBECONFIG?: string; HOME?: string };
 }
 
 /** An image's config as `docker run` uses it (ENTRYPOINT and CMD in exec form). */
