@@ -88,7 +88,7 @@ async function manifest(host, repository, reference) {
   return { status: response.status, digest: response.headers.get("docker-content-digest") ?? undefined };
 }
 
-async function checkImage(name, reference) {
+async function checkImage(reference) {
   const image = parseImage(reference);
   const tagged = await manifest(image.host, image.repository, image.tag);
   if (tagged.status !== 200) return { result: "MISSING", detail: `tag ${image.tag}: HTTP ${tagged.status}` };
@@ -128,16 +128,11 @@ async function checkUrl(url) {
 }
 
 const checks = [
-  [
-    "image",
-    "kindNodeImage",
-    versions.kindNodeImage,
-    () => checkImage("kindNodeImage", versions.kindNodeImage),
-  ],
+  ["image", "kindNodeImage", versions.kindNodeImage, () => checkImage(versions.kindNodeImage)],
   ...Object.entries(versions.images)
     // Built by `sre-lab up` and pushed to the lab's own registry: nothing upstream to ask.
     .filter(([name]) => name !== "targetApp")
-    .map(([name, reference]) => ["image", `images.${name}`, reference, () => checkImage(name, reference)]),
+    .map(([name, reference]) => ["image", `images.${name}`, reference, () => checkImage(reference)]),
   ...Object.entries(versions.charts).map(([name, chart]) => [
     "chart",
     `charts.${name}`,
