@@ -27,8 +27,12 @@ export interface CliDeps {
 async function askOnTerminal(question: string): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // On a terminal, Ctrl-C at the question reaches readline, not the process: treat it as Ctrl-C (130).
+  const interrupted = new Promise<never>((_, reject) =>
+    rl.once("SIGINT", () => reject(new InterruptedError("interrupted at the question; nothing was changed"))),
+  );
   try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    return /^y(es)?$/i.test((await Promise.race([rl.question(`${question} [y/N] `), interrupted])).trim());
   } finally {
     rl.close();
   }
@@ -134,9 +138,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
 
   program
     .command("doctor")
-    .description(
-      "check that this machine can run the lab (Docker, kind, kubectl, helm, memory, inotify, ports)",
-    )
+    .description("check that this machine can run the lab (Docker, kind, kubectl, memory, inotify, ports)")
     .addOption(outputOption())
     .action(async (options: { output: OutputFormat }, command: Command) => {
       const { doctorCommand } = await import("./commands/doctor.js");
@@ -166,6 +168,11 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       "--timeout <duration>",
       "deadline for each wait (nodes Ready, Argo CD, Applications synced)",
       "15m",
+    )
+    .option(
+      "--host-port <name=port>",
+      "use another 127.0.0.1 port: app=8080 grafana=3000 argocd=8443 prometheus=9090 registry=5001 (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .addOption(outputOption())
     .action(async (options: import("./commands/up.js").UpFlags, command: Command) => {

@@ -6,7 +6,15 @@ import type { Context } from "../core/context.js";
 import { isSreLabError } from "../core/errors.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import { compareVersions, parseVersion, TOOLS, type ToolName } from "../exec/tools.js";
-import { CLUSTER_NAME, formatGiB, INOTIFY_LIMITS, labHostPorts, RESOURCE_BUDGET } from "../lab/config.js";
+import {
+  CLUSTER_NAME,
+  DEFAULT_PORTS,
+  formatGiB,
+  INOTIFY_LIMITS,
+  type LabPorts,
+  labHostPorts,
+  RESOURCE_BUDGET,
+} from "../lab/config.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -233,9 +241,13 @@ async function checkInotify(ctx: Context, facts: DockerFacts): Promise<CheckResu
   };
 }
 
-async function checkPorts(ctx: Context, clusterExists: boolean | undefined): Promise<CheckResult> {
+async function checkPorts(
+  ctx: Context,
+  clusterExists: boolean | undefined,
+  chosen: LabPorts,
+): Promise<CheckResult> {
   const base = { id: "ports", title: "Host ports", blocking: true };
-  const ports = labHostPorts();
+  const ports = labHostPorts(chosen);
   const busy: typeof ports = [];
   for (const entry of ports) {
     if (!(await ctx.host.isPortFree(entry.port))) busy.push(entry);
@@ -250,7 +262,7 @@ async function checkPorts(ctx: Context, clusterExists: boolean | undefined): Pro
     ...base,
     status: "fail",
     detail: `in use on 127.0.0.1: ${named}`,
-    hint: `stop what listens there (find it with: lsof -nP -iTCP:${busy[0]?.port} -sTCP:LISTEN)`,
+    hint: `stop what listens there (find it with: lsof -nP -iTCP:${busy[0]?.port} -sTCP:LISTEN), or give the lab another port: sre-lab up ${busy.map((p) => `--host-port ${p.name}=${freeSuggestion(p.port, ports)}`).join(" ")}`,
   };
 }
 
@@ -280,13 +292,20 @@ async function checkCluster(
   }
 }
 
-export async function runDoctor(ctx: Context): Promise<DoctorReport> {
-  const [dockerCli, daemon, kind, kubectl, helm] = await Promise.all([
+/** A port to suggest instead of a busy one: the next ones up, skipping the lab's others. */
+function freeSuggestion(port: number, ports: { port: number }[]): number {
+  let candidate = port + 1;
+  while (ports.some((p) => p.port === candidate)) candidate++;
+  return candidate;
+}
+
+export async function runDoctor(ctx: Context, options: { ports?: LabPorts } = {}): Promise<DoctorReport> {
+  // No helm: Argo CD renders the charts with its own Helm, and nothing on the host runs it.
+  const [dockerCli, daemon, kind, kubectl] = await Promise.all([
     checkToolVersion(ctx, "docker", "Docker CLI"),
     checkDockerDaemon(ctx),
     checkToolVersion(ctx, "kind", "kind"),
     checkToolVersion(ctx, "kubectl", "kubectl"),
-    checkToolVersion(ctx, "helm", "helm"),
   ]);
   const facts = daemon.facts;
   const cluster = await checkCluster(ctx, kind.status === "ok" && daemon.check.status === "ok");
@@ -295,11 +314,10 @@ export async function runDoctor(ctx: Context): Promise<DoctorReport> {
     daemon.check,
     kind,
     kubectl,
-    helm,
     checkMemory(ctx, facts),
     checkCpu(ctx, facts),
     await checkInotify(ctx, facts),
-    await checkPorts(ctx, cluster.exists),
+    await checkPorts(ctx, cluster.exists, options.ports ?? DEFAULT_PORTS),
     cluster.check,
   ];
   return {

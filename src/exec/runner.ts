@@ -1,5 +1,5 @@
 /**
- * The one seam every subprocess goes through (kind, docker, helm, kubectl, sysctl, sudo).
+ * The one seam every subprocess goes through (kind, docker, kubectl, sysctl, sudo).
  * argv arrays only, a timeout on every call, output captured, failures as CommandFailedError
  * carrying a pasteable command line and the output tail. Tests replace the tools on PATH.
  */

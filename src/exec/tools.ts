@@ -4,7 +4,7 @@
  */
 import versions from "../../versions.json" with { type: "json" };
 
-export type ToolName = "docker" | "kind" | "kubectl" | "helm" | "sysctl" | "sudo";
+export type ToolName = "docker" | "kind" | "kubectl" | "sysctl" | "sudo";
 
 export interface ToolSpec {
   name: ToolName;
@@ -32,15 +32,11 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
   },
   kubectl: {
     name: "kubectl",
-    minVersion: "1.30.0",
+    // Kubernetes' version-skew policy: kubectl within one minor version of the API server, which
+    // runs the node image's Kubernetes (versions.json kindNodeImage, v1.36.x → 1.35.0).
+    minVersion: kubectlMinimum(versions.kindNodeImage),
     versionArgs: ["version", "--client", "-o", "json"],
     install: "install kubectl: https://kubernetes.io/docs/tasks/tools/",
-  },
-  helm: {
-    name: "helm",
-    minVersion: "3.14.0",
-    versionArgs: ["version", "--short"],
-    install: "install Helm: https://helm.sh/docs/intro/install/",
   },
   sysctl: {
     name: "sysctl",
@@ -51,6 +47,13 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     install: "install sudo, or run the printed command as root yourself",
   },
 };
+
+/** One minor version below the node image's Kubernetes (`kindest/node:v1.36.1@…` → `1.35.0`). */
+export function kubectlMinimum(nodeImage: string): string {
+  const match = /:v(\d+)\.(\d+)\./.exec(nodeImage);
+  if (!match) throw new Error(`versions.json: cannot read the Kubernetes version of ${nodeImage}`);
+  return `${match[1]}.${Number(match[2]) - 1}.0`;
+}
 
 export function isToolName(name: string): name is ToolName {
   return Object.hasOwn(TOOLS, name);

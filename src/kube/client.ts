@@ -134,7 +134,7 @@ function loadConfig(client: typeof k8s, options: KubeClientOptions): k8s.KubeCon
     for (const file of present.slice(1)) {
       const extra = new client.KubeConfig();
       extra.loadFromFile(file);
-      kc.mergeConfig(extra, true);
+      mergeFirstWins(kc, extra);
     }
   } catch (error) {
     throw new UsageError(`cannot read kubeconfig ${present.join(", ")}: ${(error as Error).message}`, {
@@ -158,6 +158,18 @@ function loadConfig(client: typeof k8s, options: KubeClientOptions): k8s.KubeCon
     });
   }
   return kc;
+}
+
+/**
+ * kubectl's merge of a KUBECONFIG list: the first file to define a cluster, user or context (by
+ * name) or the current-context wins; later duplicates are ignored. (client-node's mergeConfig throws
+ * "Duplicate cluster" instead, which is what `KUBECONFIG=a:b` with a shared name used to hit.)
+ */
+function mergeFirstWins(into: k8s.KubeConfig, from: k8s.KubeConfig): void {
+  for (const cluster of from.clusters) if (!into.getCluster(cluster.name)) into.addCluster(cluster);
+  for (const user of from.users) if (!into.getUser(user.name)) into.addUser(user);
+  for (const context of from.contexts) if (!into.getContextObject(context.name)) into.addContext(context);
+  if (!into.getCurrentContext() && from.getCurrentContext()) into.setCurrentContext(from.getCurrentContext());
 }
 
 /** Loads client-node on first use and returns a client bound to one context. */

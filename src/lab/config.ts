@@ -49,11 +49,51 @@ export const GRAFANA_ADMIN_SECRET = {
   passwordKey: "admin-password",
 } as const;
 
+/** The host ports a user can choose (`up --host-port NAME=PORT`): the four UIs and the registry. */
+export const LAB_PORT_NAMES = ["app", "grafana", "argocd", "prometheus", "registry"] as const;
+export type LabPortName = (typeof LAB_PORT_NAMES)[number];
+export type LabPorts = Record<LabPortName, number>;
+
+export const DEFAULT_PORTS: LabPorts = { ...HOST_PORTS, registry: REGISTRY.hostPort };
+
+/**
+ * Every node carries the host ports its cluster was made with (`sre-lab.dev/host-port-grafana=3001`),
+ * so status, open and sync read them from the cluster instead of a local state file.
+ */
+export const HOST_PORT_LABEL_PREFIX = "sre-lab.dev/host-port-";
+
+export function isLabPortName(name: string): name is LabPortName {
+  return (LAB_PORT_NAMES as readonly string[]).includes(name);
+}
+
+export function hostPortLabels(ports: LabPorts): Record<string, string> {
+  return Object.fromEntries(
+    LAB_PORT_NAMES.map((name) => [`${HOST_PORT_LABEL_PREFIX}${name}`, String(ports[name])]),
+  );
+}
+
+/** The ports recorded on a node's labels; the defaults for any label that is missing or not a port. */
+export function portsFromLabels(labels: Record<string, string> | undefined): LabPorts {
+  const ports = { ...DEFAULT_PORTS };
+  for (const name of LAB_PORT_NAMES) {
+    const value = labels?.[`${HOST_PORT_LABEL_PREFIX}${name}`];
+    if (value !== undefined && /^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 65_535) {
+      ports[name] = Number(value);
+    }
+  }
+  return ports;
+}
+
+/** The URL of a lab UI on its host port (bound to 127.0.0.1 only). */
+export function hostPortUrl(name: keyof typeof EXPOSED, ports: LabPorts = DEFAULT_PORTS): string {
+  return `${name === "argocd" ? "https" : "http"}://127.0.0.1:${ports[name]}`;
+}
+
 /** Every host port `up` binds: doctor checks they are free before anything is created. */
-export function labHostPorts(): { name: string; port: number }[] {
+export function labHostPorts(ports: LabPorts = DEFAULT_PORTS): { name: string; port: number }[] {
   return [
-    { name: "registry", port: REGISTRY.hostPort },
-    ...Object.entries(HOST_PORTS).map(([name, port]) => ({ name, port })),
+    { name: "registry", port: ports.registry },
+    ...Object.keys(HOST_PORTS).map((name) => ({ name, port: ports[name as LabPortName] })),
   ];
 }
 

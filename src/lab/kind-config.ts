@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { MODEL_CACHE_NODE_PATH } from "./config.js";
+import { DEFAULT_PORTS, EXPOSED, hostPortLabels, type LabPorts, MODEL_CACHE_NODE_PATH } from "./config.js";
 import { labPaths } from "./paths.js";
 
 export const CONFIG_HASH_LABEL = "sre-lab.dev/config-hash";
@@ -27,7 +27,10 @@ export interface RenderedKindConfig {
 export async function renderKindConfig(options: {
   modelCache: string;
   name: string;
+  /** Host ports for the UIs (the registry's is Docker's, not kind's); default DEFAULT_PORTS. */
+  ports?: LabPorts;
 }): Promise<RenderedKindConfig> {
+  const ports = options.ports ?? DEFAULT_PORTS;
   const { parse, stringify } = await import("yaml");
   const source = readFileSync(labPaths.kindConfig(), "utf8");
   const config = parse(source) as { name: string; nodes: KindNode[] };
@@ -36,6 +39,11 @@ export async function renderKindConfig(options: {
     for (const mount of node.extraMounts ?? []) {
       if (mount.containerPath === MODEL_CACHE_NODE_PATH) mount.hostPath = options.modelCache;
     }
+    for (const mapping of node.extraPortMappings ?? []) {
+      const exposed = Object.entries(EXPOSED).find(([, p]) => p.nodePort === mapping.containerPort);
+      if (exposed) mapping.hostPort = ports[exposed[0] as keyof typeof EXPOSED];
+    }
+    node.labels = { ...node.labels, ...hostPortLabels(ports) };
   }
   // The hash covers everything but itself: same inputs, same hash, same cluster.
   const hash = createHash("sha256").update(stringify(config)).digest("hex").slice(0, 16);

@@ -11,9 +11,9 @@ import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import { EXPOSED, GRAFANA_ADMIN_SECRET, KUBE_CONTEXT, NAMESPACES } from "./config.js";
+import { DEFAULT_PORTS, GRAFANA_ADMIN_SECRET, KUBE_CONTEXT, type LabPorts, NAMESPACES } from "./config.js";
 import { kubectlErrorLine, type PortForward, startPortForward } from "./port-forward.js";
-import { labUrl } from "./status.js";
+import { labPortsOf, labUrl } from "./status.js";
 
 export const OPEN_TARGETS = ["grafana", "argocd", "prometheus", "app"] as const;
 export type OpenTarget = (typeof OPEN_TARGETS)[number];
@@ -99,14 +99,16 @@ export async function openTarget(ctx: Context, options: OpenOptions): Promise<Op
   };
   throwIfAborted(ctx.signal);
 
-  const hostPort = EXPOSED[target].host;
+  // The lab's own host ports are on its nodes' labels (up --host-port); another cluster has none.
+  const ports = kube.context === KUBE_CONTEXT ? await labPorts(kube) : DEFAULT_PORTS;
+  const hostPort = ports[target];
   if (
     options.port === undefined &&
     kube.context === KUBE_CONTEXT &&
     (await ctx.host.canConnect?.(hostPort))
   ) {
     return {
-      result: { ...base, url: labUrl(target), via: "host-port" },
+      result: { ...base, url: labUrl(target, ports), via: "host-port" },
       hold: async () => {},
       close: async () => {},
     };
@@ -127,6 +129,15 @@ export async function openTarget(ctx: Context, options: OpenOptions): Promise<Op
     hold: () => holdPortForward(ctx, forward, `${base.service}:${servicePort}`),
     close: () => forward.stop(),
   };
+}
+
+async function labPorts(kube: KubeClient): Promise<LabPorts> {
+  try {
+    return labPortsOf(await kube.list("v1", "Node"));
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    return DEFAULT_PORTS;
+  }
 }
 
 async function holdPortForward(ctx: Context, forward: PortForward, target: string): Promise<void> {

@@ -9,7 +9,18 @@ import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeUnreachableError } from "../kube/errors.js";
 import { createOllamaClient } from "../ollama/client.js";
-import { CLUSTER_NAME, EXPOSED, KUBE_CONTEXT, NAMESPACES, NODE_ROLE_LABEL } from "./config.js";
+import {
+  CLUSTER_NAME,
+  DEFAULT_PORTS,
+  EXPOSED,
+  HOST_PORT_LABEL_PREFIX,
+  hostPortUrl,
+  KUBE_CONTEXT,
+  type LabPorts,
+  NAMESPACES,
+  NODE_ROLE_LABEL,
+  portsFromLabels,
+} from "./config.js";
 import { startPortForward } from "./port-forward.js";
 
 export const LAB_MODEL = versions.models.ollama;
@@ -83,8 +94,16 @@ export interface LabStatus {
   urls: LabUrl[];
 }
 
-export function labUrl(name: keyof typeof EXPOSED): string {
-  return `${name === "argocd" ? "https" : "http"}://127.0.0.1:${EXPOSED[name].host}`;
+export function labUrl(name: keyof typeof EXPOSED, ports: LabPorts = DEFAULT_PORTS): string {
+  return hostPortUrl(name, ports);
+}
+
+/** The host ports the lab's nodes were made with (`up --host-port`); the defaults on an older lab. */
+export function labPortsOf(nodes: KubeObject[]): LabPorts {
+  const labelled = nodes.find((n) =>
+    Object.keys(n.metadata?.labels ?? {}).some((key) => key.startsWith(HOST_PORT_LABEL_PREFIX)),
+  );
+  return portsFromLabels(labelled?.metadata?.labels);
 }
 
 /** The Kubernetes client for the lab, with "no lab" failures said as such. */
@@ -129,7 +148,10 @@ export async function getLabStatus(ctx: Context): Promise<LabStatus> {
     model,
     urls:
       kube.context === KUBE_CONTEXT
-        ? (Object.keys(EXPOSED) as (keyof typeof EXPOSED)[]).map((name) => ({ name, url: labUrl(name) }))
+        ? (Object.keys(EXPOSED) as (keyof typeof EXPOSED)[]).map((name) => ({
+            name,
+            url: labUrl(name, labPortsOf(nodes)),
+          }))
         : [],
   };
 }

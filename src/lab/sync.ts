@@ -6,7 +6,7 @@
 import { runSteps, type StepReport } from "../cli/tasks.js";
 import type { Context } from "../core/context.js";
 import type { KubeObject } from "../kube/client.js";
-import { NAMESPACES } from "./config.js";
+import { DEFAULT_PORTS, NAMESPACES, portsFromLabels } from "./config.js";
 import { defaultModelCache } from "./paths.js";
 import { createUpState } from "./up/flow.js";
 import { applicationsStep, publishStep, ROOT_APPLICATION, rootApplicationStep } from "./up/gitops.js";
@@ -33,8 +33,15 @@ export async function runSync(
     modelCache: defaultModelCache(ctx.env),
     provider,
     waitTimeoutMs: options.waitTimeoutMs,
+    ports: { ...DEFAULT_PORTS },
+    portsExplicit: false,
   });
   const kube = await state.kube();
+  if (provider === "kind") {
+    // The registry's host port is the one the lab was made with (its nodes' labels).
+    const nodes = await kube.list("v1", "Node");
+    state.ports = portsFromLabels(nodes[0]?.metadata?.labels);
+  }
   const root = await kube.find<
     KubeObject & {
       spec?: { source?: { repoURL?: string; helm?: { valuesObject?: { ollama?: { model?: string } } } } };

@@ -23,18 +23,7 @@ describe("sre-lab doctor", () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe("");
     const lines = run.stdout.trimEnd().split("\n");
-    expect(lines.map((l) => l.slice(0, 2).trim())).toEqual([
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-      "✓",
-    ]);
+    expect(lines.map((l) => l.slice(0, 2).trim())).toEqual(["✓", "✓", "✓", "✓", "✓", "✓", "✓", "✓", "✓"]);
     expect(run.stdout).toContain(`kind            ${KIND_MIN} (>= ${KIND_MIN})`);
     expect(run.stdout).toContain('no kind cluster "sre-lab" yet (sre-lab up creates it)');
     fake.assertAllUsed();
@@ -70,15 +59,37 @@ describe("sre-lab doctor", () => {
   });
 
   it("fails for a missing or too old tool, naming the minimum and where to get it", async () => {
-    fake = createFakeTools({ missing: ["helm"] }).expect(
-      ...healthyRules({ kindVersion: { stdout: rec.kindVersionOld } }).filter((r) => r.tool !== "helm"),
+    fake = createFakeTools({ missing: ["kubectl"] }).expect(
+      ...healthyRules({ kindVersion: { stdout: rec.kindVersionOld } }).filter((r) => r.tool !== "kubectl"),
     );
     const run = await runCli(["doctor"], { path: fake.path });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`✗ kind            0.20.0 is older than the minimum ${KIND_MIN}`);
-    expect(run.stdout).toMatch(/✗ helm +not found on PATH\n +fix: install Helm: https:\/\/helm\.sh/);
+    expect(run.stdout).toMatch(
+      /✗ kubectl +not found on PATH\n +fix: install kubectl: https:\/\/kubernetes\.io/,
+    );
     expect(run.stderr).toContain(`error: kind: 0.20.0 is older than the minimum ${KIND_MIN}`);
-    expect(run.stderr).toContain("also blocking: helm");
+    expect(run.stderr).toContain("also blocking: kubectl");
+  });
+
+  it("needs no helm: Argo CD renders the charts, so a machine without helm passes", async () => {
+    fake = createFakeTools({ missing: ["helm"] }).expect(...healthyRules());
+    const run = await runCli(["doctor"], { path: fake.path });
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/helm/i);
+    expect(fake.commandLines().filter((l) => l.startsWith("helm"))).toEqual([]);
+  });
+
+  it("holds kubectl to the skew policy: one minor version around the node image's Kubernetes", async () => {
+    const apiServerMinor = Number(/:v1\.(\d+)\./.exec(versions.kindNodeImage)?.[1]);
+    fake = createFakeTools().expect(
+      ...healthyRules({ kubectlVersion: { stdout: rec.kubectlVersionClientJsonOld } }),
+    );
+    const run = await runCli(["doctor"], { path: fake.path });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `✗ kubectl         1.32.4 is older than the minimum 1.${apiServerMinor - 1}.0`,
+    );
   });
 
   it("warns (without blocking) about low inotify limits with the exact sysctl command", async () => {
@@ -146,7 +157,6 @@ describe("sre-lab doctor", () => {
       "docker-daemon",
       "tool-kind",
       "tool-kubectl",
-      "tool-helm",
       "memory",
       "cpu",
       "inotify",

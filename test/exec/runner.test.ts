@@ -65,12 +65,12 @@ describe("execa runner", () => {
   });
 
   it("names the missing tool and how to install it", async () => {
-    fake = createFakeTools({ missing: ["helm"] });
+    fake = createFakeTools({ missing: ["kind"] });
     const runner = createExecaRunner({ env: { PATH: fake.path } });
-    const error = await runner.run("helm", ["version"]).catch((e: unknown) => e);
+    const error = await runner.run("kind", ["version"]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ToolNotFoundError);
-    expect((error as ToolNotFoundError).message).toBe("helm is not installed or not on PATH");
-    expect((error as ToolNotFoundError).hint).toContain("https://helm.sh/docs/intro/install/");
+    expect((error as ToolNotFoundError).message).toBe("kind is not installed or not on PATH");
+    expect((error as ToolNotFoundError).hint).toContain("https://kind.sigs.k8s.io/docs/user/quick-start/");
   });
 
   it("kills a command that outlives its timeout and says so", async () => {

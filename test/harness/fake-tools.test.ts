@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import versions from "../../versions.json" with { type: "json" };
 import { createFakeTools, type FakeTools } from "./fake-tools/index.js";
 
 const run = promisify(execFile);
@@ -35,6 +36,62 @@ describe("fake tools on PATH", () => {
     expect(fake.commandLines()).toEqual(["kind get clusters", "docker info --format {{json .}}"]);
     fake.assertNoUnexpectedCalls();
     fake.assertAllUsed();
+  });
+
+  it("docker run honours the image's ENTRYPOINT: arguments after the image go to it, not in its place", async () => {
+    const nodeImage = versions.kindNodeImage;
+    fake = createFakeTools().expect({
+      tool: "docker",
+      image: nodeImage,
+      process: ["sysctl", "-n", "fs.inotify.max_user_watches"],
+      stdout: "8192\n",
+    });
+    // The node image's ENTRYPOINT is kind's init wrapper: this would start init with "sysctl …" as arguments.
+    const wrong = await invoke("docker", [
+      "run",
+      "--rm",
+      nodeImage,
+      "sysctl",
+      "-n",
+      "fs.inotify.max_user_watches",
+    ]);
+    expect(wrong.code).toBe(97);
+    expect(wrong.stderr).toContain(
+      "the container runs: /usr/local/bin/entrypoint /sbin/init sysctl -n fs.inotify.max_user_watches",
+    );
+    const right = await invoke("docker", [
+      "run",
+      "--rm",
+      "--entrypoint",
+      "sysctl",
+      nodeImage,
+      "-n",
+      "fs.inotify.max_user_watches",
+    ]);
+    expect(right).toMatchObject({ code: 0, stdout: "8192\n" });
+    expect(fake.calls().map((c) => c.process)).toEqual([
+      ["/usr/local/bin/entrypoint", "/sbin/init", "sysctl", "-n", "fs.inotify.max_user_watches"],
+      ["sysctl", "-n", "fs.inotify.max_user_watches"],
+    ]);
+  });
+
+  it("docker run without arguments runs ENTRYPOINT + CMD; --privileged is matched when a rule asks", async () => {
+    fake = createFakeTools()
+      .images({ "example/app:1": { entrypoint: ["/entrypoint.sh"], cmd: ["serve"] } })
+      .expect(
+        { tool: "docker", image: "example/app:1", process: ["/entrypoint.sh", "serve"], privileged: false },
+        { tool: "docker", image: "example/app:1", process: ["id"], privileged: true, stdout: "root\n" },
+      );
+    expect(
+      (await invoke("docker", ["run", "-d", "--name", "x", "-p", "127.0.0.1:1:2", "example/app:1"])).code,
+    ).toBe(0);
+    expect((await invoke("docker", ["run", "--rm", "--entrypoint", "id", "example/app:1"])).code).toBe(97);
+    expect(
+      await invoke("docker", ["run", "--rm", "--privileged", "--entrypoint=id", "example/app:1"]),
+    ).toMatchObject({
+      code: 0,
+      stdout: "root\n",
+    });
   });
 
   it("fails a call no rule expects, and the harness reports it even if the caller ignored it", async () => {

@@ -3,15 +3,15 @@
  * kind-sre-lab, the fake registry and a fake Ollama; plus a "world" loop that plays the parts of
  * kind, Argo CD and the kubelets, reacting to the commands the CLI runs and the objects it writes.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parse } from "yaml";
+import { delimiter, dirname, join } from "node:path";
+import { parse, stringify } from "yaml";
 import versions from "../../versions.json" with { type: "json" };
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "../harness/fake-apiserver/index.js";
 import { type FakeOllama, startFakeOllama } from "../harness/fake-ollama/index.js";
 import { type FakeRegistry, startFakeRegistry } from "../harness/fake-registry/index.js";
-import { createFakeTools, type FakeTools } from "../harness/fake-tools/index.js";
+import { createFakeTools, type FakeCall, type FakeTools } from "../harness/fake-tools/index.js";
 
 export const NODE_NAMES = ["sre-lab-control-plane", "sre-lab-worker", "sre-lab-worker2"];
 const CHILDREN = ["target-app", "metrics-server", "monitoring", "ollama"];
@@ -21,6 +21,13 @@ export interface WorldBehaviour {
   nodesStuck?: boolean;
   /** This Application ends Degraded after a failed sync, with a condition. */
   degraded?: string;
+  /**
+   * Play kind's kubeconfig part: `kind create cluster` merges context kind-sre-lab into the file kind
+   * would pick (its --kubeconfig, else the first existing file of KUBECONFIG, else its last, else
+   * ~/.kube/config; kind v0.32.0 paths.go) and makes it current; `kind delete cluster` removes it.
+   * The lab's env then has no KUBECONFIG of its own: the test sets one, or none.
+   */
+  kindWritesKubeconfig?: boolean;
 }
 
 export interface FakeLab {
@@ -48,8 +55,14 @@ export async function startFakeLab(behaviour: WorldBehaviour = {}): Promise<Fake
   const tools = createFakeTools();
   const home = mkdtempSync(join(tmpdir(), "sre-lab-home-"));
   mkdirSync(join(home, ".kube"));
-  const kubeconfig = api.writeKubeconfig(join(home, ".kube"), { context: "kind-sre-lab" });
-  const env = { PATH: tools.path, HOME: home, KUBECONFIG: kubeconfig, SRE_LAB_REGISTRY_URL: registry.url };
+  const env: NodeJS.ProcessEnv = { PATH: tools.path, HOME: home, SRE_LAB_REGISTRY_URL: registry.url };
+  if (!behaviour.kindWritesKubeconfig) {
+    env.KUBECONFIG = api.writeKubeconfig(join(home, ".kube"), { context: "kind-sre-lab" });
+  }
+  const labEntries = () => {
+    const file = api.writeKubeconfig(join(home, ".fake-kind"), { context: "kind-sre-lab" });
+    return parse(readFileSync(file, "utf8")) as KubeconfigFile;
+  };
 
   const putNodes = (labels: Record<string, string>, ready: boolean) => {
     NODE_NAMES.forEach((name, i) => {
@@ -146,6 +159,12 @@ export async function startFakeLab(behaviour: WorldBehaviour = {}): Promise<Fake
         const labels = config.nodes[0]?.labels ?? {};
         putNodes(labels, false);
         if (!behaviour.nodesStuck) setTimeout(() => putNodes(labels, true), 150);
+        if (behaviour.kindWritesKubeconfig) mergeKindContext(kindKubeconfigPath(call), labEntries());
+      }
+      if (behaviour.kindWritesKubeconfig && call.tool === "kind" && call.args[0] === "delete") {
+        handled.add(line + call.stdin.length);
+        removeKindContext(kindKubeconfigPath(call), "kind-sre-lab");
+        for (const name of NODE_NAMES) api.remove("v1", "Node", undefined, name);
       }
       if (call.tool === "kubectl" && call.args.includes("apply") && call.args.includes("-k")) {
         handled.add(line + call.stdin.length);
@@ -176,4 +195,50 @@ export async function startFakeLab(behaviour: WorldBehaviour = {}): Promise<Fake
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+interface KubeconfigFile {
+  clusters?: { name: string }[] | null;
+  users?: { name: string }[] | null;
+  contexts?: { name: string }[] | null;
+  "current-context"?: string;
+  [key: string]: unknown;
+}
+
+/** The file kind would write (kubernetes-sigs/kind v0.32.0, pkg/cluster/internal/kubeconfig/internal/kubeconfig/paths.go). */
+function kindKubeconfigPath(call: FakeCall): string {
+  const flag = call.args.indexOf("--kubeconfig");
+  if (flag >= 0) return call.args[flag + 1]!;
+  const list = [...new Set((call.env?.KUBECONFIG ?? "").split(delimiter).filter(Boolean))];
+  if (list.length === 0) return join(call.env?.HOME ?? "", ".kube", "config");
+  if (list.length === 1) return list[0]!;
+  return list.find((f) => existsSync(f) && statSync(f).isFile()) ?? list.at(-1)!;
+}
+
+function readKubeconfig(path: string): KubeconfigFile {
+  return existsSync(path) ? ((parse(readFileSync(path, "utf8")) as KubeconfigFile | null) ?? {}) : {};
+}
+
+/** kind's merge: replace or append the cluster, user and context by name, then make the context current. */
+function mergeKindContext(path: string, lab: KubeconfigFile): void {
+  const config = readKubeconfig(path);
+  for (const key of ["clusters", "users", "contexts"] as const) {
+    const entries = (config[key] ?? []).filter((e) => !lab[key]?.some((l) => l.name === e.name));
+    config[key] = [...entries, ...(lab[key] ?? [])];
+  }
+  config["current-context"] = lab["current-context"] ?? "";
+  config.apiVersion ??= "v1";
+  config.kind ??= "Config";
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+}
+
+function removeKindContext(path: string, name: string): void {
+  if (!existsSync(path)) return;
+  const config = readKubeconfig(path);
+  for (const key of ["clusters", "users", "contexts"] as const) {
+    config[key] = (config[key] ?? []).filter((e) => e.name !== name);
+  }
+  if (config["current-context"] === name) config["current-context"] = "";
+  writeFileSync(path, stringify(config), { mode: 0o600 });
 }

@@ -7,7 +7,6 @@ export type MachineRule =
   | "dockerInfo"
   | "kindVersion"
   | "kubectlVersion"
-  | "helmVersion"
   | "sysctl"
   | "kindClusters";
 
@@ -27,7 +26,6 @@ export function healthyMachineRules(
       args: ["version", "--client", "-o", "json"],
       stdout: rec.kubectlVersionClientJson,
     },
-    helmVersion: { tool: "helm", args: ["version", "--short"], stdout: rec.helmVersionShort },
     sysctl: {
       tool: "sysctl",
       args: ["-n", "fs.inotify.max_user_watches", "fs.inotify.max_user_instances"],

@@ -186,21 +186,71 @@ describe("sre-lab up when things go wrong", () => {
     expect(lab.tools.commandLines().at(-1)).toBe("kind delete cluster --name sre-lab");
   });
 
-  it("--dry-run prints the plan and runs nothing, even without Docker", async () => {
+  it("--dry-run runs the real (read-only) preflight, prints the plan and changes nothing", async () => {
     lab = await startFakeLab();
+    lab.tools.expect(...healthyMachineRules());
     const run = await runCli(["up", "--dry-run"], { path: lab.tools.path, env: lab.env });
     expect(run.code).toBe(0);
-    expect(lab.tools.calls()).toEqual([]);
+    lab.tools.assertAllUsed();
+    expect(lab.tools.commandLines()).toEqual(
+      expect.arrayContaining(["docker info --format {{json .}}", "kind get clusters"]),
+    );
     expect(run.stdout).toContain("nothing will be changed");
+    expect(run.stdout).toMatch(/1\. Preflight\n {3}- ok\n {3}- ✓ Docker CLI: 28\.2\.2/);
+    expect(run.stdout).toContain("- ✓ Host ports: 127.0.0.1 ports 5001, 8080, 3000, 8443, 9090 are free");
     expect(run.stdout).toContain("kind create cluster --name sre-lab --config - <<EOF");
     expect(run.stdout).toContain("kubectl --context kind-sre-lab apply --server-side --force-conflicts -k");
     expect(run.stdout).toContain("sre-lab.dev/config-hash:");
+  });
+
+  it("--dry-run without Docker shows the plan, then fails exactly as the real run would (exit 1)", async () => {
+    lab = await startFakeLab();
+    const noDocker = () =>
+      healthyMachineRules({ dockerInfo: rec.dockerDaemonDown, kindClusters: { times: 0 } });
+    lab.tools.expect(...noDocker(), ...noDocker());
+    const dry = await runCli(["up", "--dry-run"], { path: lab.tools.path, env: lab.env });
+    const real = await runCli(["up", "--yes"], { path: lab.tools.path, env: lab.env });
+    expect(dry.code).toBe(1);
+    expect(real.code).toBe(1);
+    expect(dry.stdout).toContain("- would stop here: Docker daemon: not answering: Cannot connect");
+    expect(dry.stdout).toContain("- ✗ Docker daemon: not answering");
+    const errorLine = (text: string) => text.split("\n").find((l) => l.startsWith("error:"));
+    expect(errorLine(dry.stderr)).toBe(errorLine(real.stderr));
+    expect(errorLine(dry.stderr)).toContain("error: Docker daemon: not answering");
+  });
+
+  it("--dry-run --provider existing without a reachable context fails like the real run", async () => {
+    lab = await startFakeLab();
+    const args = [
+      "--context",
+      "nowhere",
+      "up",
+      "--provider",
+      "existing",
+      "--repo-url",
+      "https://github.com/acme/lab.git",
+    ];
+    const dry = await runCli([...args, "--dry-run"], { path: lab.tools.path, env: lab.env });
+    const real = await runCli(args, { path: lab.tools.path, env: lab.env });
+    expect(dry.code).toBe(2);
+    expect(real.code).toBe(2);
+    expect(dry.stderr).toContain('error: context "nowhere" is not in the kubeconfig');
+    expect(real.stderr).toContain('error: context "nowhere" is not in the kubeconfig');
+    expect(lab.tools.calls()).toEqual([]);
   });
 
   it.each([
     [["up", "--revision", "main"], "error: --revision needs --repo-url"],
     [["up", "--provider", "eks"], 'error: unknown provider "eks"'],
     [["up", "--provider", "existing"], "error: --provider existing needs --context"],
+    [
+      ["--context", "x", "up", "--provider", "existing"],
+      "error: --provider existing needs --repo-url: an existing cluster cannot read the lab's local registry",
+    ],
+    [["up", "--host-port", "grafana"], 'error: invalid --host-port "grafana"'],
+    [["up", "--host-port", "graphana=3001"], 'error: unknown --host-port name "graphana"'],
+    [["up", "--host-port", "grafana=70000"], "error: --host-port grafana=70000: not a port number"],
+    [["up", "--host-port", "grafana=8080"], "error: app and grafana would both use host port 8080"],
     [["up", "--model", "Phi 3!"], 'error: invalid model name "Phi 3!"'],
     [["up", "--timeout", "soon"], 'error: invalid duration "soon"'],
   ])("rejects bad flags with exit 2: %j", async (args, message) => {
@@ -212,7 +262,7 @@ describe("sre-lab up when things go wrong", () => {
     expect(lab.tools.calls()).toEqual([]);
   });
 
-  it("on a terminal without --yes, shows the sudo command and asks before the task list starts", async () => {
+  it("on a terminal without --yes, runs the preflight first, then shows the sudo command and asks", async () => {
     lab = await startFakeLab();
     lab.tools.expect(
       ...healthyMachineRules({ sysctl: { stdout: "8192\n128\n" } }),
@@ -239,8 +289,8 @@ describe("sre-lab up when things go wrong", () => {
     const shown = run.stderr.indexOf(
       "sudo sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512",
     );
-    expect(shown).toBeGreaterThanOrEqual(0);
-    expect(shown).toBeLessThan(run.stderr.indexOf("› Preflight"));
+    expect(shown).toBeGreaterThan(run.stderr.indexOf("✓ Preflight"));
+    expect(shown).toBeLessThan(run.stderr.indexOf("› Host inotify limits"));
     expect(lab.tools.commandLines().indexOf("sudo -v")).toBeLessThan(
       lab.tools.commandLines().findIndex((l) => l.startsWith("sudo -n sysctl")),
     );

@@ -9,7 +9,7 @@ import { type FakeLab, NODE_NAMES, startFakeLab } from "../support/fake-lab.js";
 import { finishedLabRules, freshLabRules, hostsToml, image } from "../support/lab-rules.js";
 
 const READ_ONLY =
-  /^(docker (version|info|inspect|container inspect|image inspect|manifest inspect|exec \S+ cat)|kind (version|get)|kubectl (version|port-forward)|helm version|sysctl -n)/;
+  /^(docker (version|info|inspect|container inspect|image inspect|manifest inspect|exec \S+ cat)|kind (version|get)|kubectl (version|port-forward)|sysctl -n)/;
 
 describe("sre-lab up", () => {
   let lab: FakeLab;

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
 import { UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
+import { DEFAULT_PORTS, isLabPortName, LAB_PORT_NAMES, type LabPorts } from "../../lab/config.js";
 import { defaultModelCache } from "../../lab/paths.js";
 import type { PlanEntry, UpSummary } from "../../lab/up/flow.js";
 import type { UpOptions } from "../../lab/up/options.js";
@@ -21,7 +22,39 @@ export interface UpFlags {
   revision?: string;
   provider: string;
   timeout: string;
+  /** `--host-port NAME=PORT`, repeatable. */
+  hostPort?: string[];
   output: OutputFormat;
+}
+
+/** DEFAULT_PORTS with each `NAME=PORT` applied; two names on one port is a mistake, said before anything runs. */
+export function parseHostPorts(specs: string[] = []): LabPorts {
+  const ports = { ...DEFAULT_PORTS };
+  const hint = `use NAME=PORT with NAME one of ${LAB_PORT_NAMES.join(", ")}, e.g. --host-port grafana=3001`;
+  for (const spec of specs) {
+    const match = /^([a-z]+)=(\d{1,5})$/.exec(spec.trim());
+    if (!match) throw new UsageError(`invalid --host-port "${spec}"`, { hint });
+    const [, name, value] = match as unknown as [string, string, string];
+    if (!isLabPortName(name)) throw new UsageError(`unknown --host-port name "${name}"`, { hint });
+    const port = Number(value);
+    if (port < 1 || port > 65_535) {
+      throw new UsageError(`--host-port ${name}=${value}: not a port number`, {
+        hint: "use a port from 1 to 65535",
+      });
+    }
+    ports[name] = port;
+  }
+  const seen = new Map<number, string>();
+  for (const name of LAB_PORT_NAMES) {
+    const other = seen.get(ports[name]);
+    if (other) {
+      throw new UsageError(`${other} and ${name} would both use host port ${ports[name]}`, {
+        hint: `give one of them another port: --host-port ${name}=PORT`,
+      });
+    }
+    seen.set(ports[name], name);
+  }
+  return ports;
 }
 
 /** Ollama model names: `name[:tag]`, optionally with a namespace (`library/phi3:mini`). */
@@ -59,6 +92,20 @@ export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
       hint: "name the cluster explicitly, e.g. sre-lab up --provider existing --context my-lab --repo-url URL",
     });
   }
+  if (flags.provider === "existing" && !flags.repoUrl) {
+    // Checked here, not at the publish step: a dry run must fail the same way the real run would.
+    throw new UsageError(
+      "--provider existing needs --repo-url: an existing cluster cannot read the lab's local registry",
+      {
+        hint: "point Argo CD at a Git remote: sre-lab up --provider existing --context NAME --repo-url URL",
+      },
+    );
+  }
+  if (flags.provider === "existing" && flags.hostPort?.length) {
+    throw new UsageError("--host-port is for the lab's own kind cluster", {
+      hint: "an existing cluster keeps its own ports; use sre-lab open to reach the UIs",
+    });
+  }
   if (!MODEL_NAME.test(flags.model)) {
     throw new UsageError(`invalid model name "${flags.model}"`, {
       hint: "use an Ollama model name such as phi3:mini",
@@ -82,11 +129,14 @@ export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
     revision: flags.revision,
     provider: flags.provider,
     waitTimeoutMs: parseDuration(flags.timeout),
+    ports: parseHostPorts(flags.hostPort),
+    portsExplicit: (flags.hostPort?.length ?? 0) > 0,
   };
 }
 
 export function renderSummary(summary: UpSummary, style: Styler): string {
-  const lines = [style.bold("The lab is up."), "", `kube context: ${summary.context}`, ""];
+  const where = summary.kubeconfig ? ` (in ${summary.kubeconfig}, now the current context)` : "";
+  const lines = [style.bold("The lab is up."), "", `kube context: ${summary.context}${where}`, ""];
   const width = Math.max(...summary.urls.map((u) => u.name.length));
   for (const entry of summary.urls) {
     const login = entry.user ? `  (${entry.user} / ${entry.password ?? "see the Secret"})` : "";
@@ -111,16 +161,18 @@ export async function upCommand(ctx: Context, flags: UpFlags, stderr: NodeJS.Wri
   const options = toUpOptions(flags, ctx);
   const { planUp, runUp } = await import("../../lab/up/flow.js");
   if (options.dryRun) {
-    const plan = await planUp(ctx, options);
+    const { plan, blocking } = await planUp(ctx, options);
     ctx.out.data(
-      flags.output === "json" ? JSON.stringify({ dryRun: true, plan }, null, 2) : renderPlan(plan),
+      flags.output === "json"
+        ? JSON.stringify({ dryRun: true, wouldStart: blocking === undefined, plan }, null, 2)
+        : renderPlan(plan),
     );
+    // The same error, and exit code, the real run would stop with at its preflight.
+    if (blocking !== undefined) throw blocking;
     return;
   }
-  const { confirmHostChanges } = await import("../../lab/up/host.js");
-  const confirmed = await confirmHostChanges(ctx, options);
   const live = ctx.out.stderrIsTTY && !ctx.env.CI;
-  const summary = await runUp(ctx, confirmed, live, stderr);
+  const summary = await runUp(ctx, options, live, stderr);
   ctx.out.data(
     flags.output === "json" ? JSON.stringify(summary, null, 2) : renderSummary(summary, ctx.out.dataStyle),
   );

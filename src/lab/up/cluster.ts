@@ -11,10 +11,19 @@ import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { CLUSTER_NAME, REGISTRY } from "../config.js";
 import { listKindClusters } from "../kind.js";
 import { CONFIG_HASH_LABEL, renderKindConfig } from "../kind-config.js";
+import { kindKubeconfigArgs } from "../kubeconfig.js";
 import { labPaths } from "../paths.js";
 import type { UpState } from "./options.js";
 
-const HOSTS_DIR = `/etc/containerd/certs.d/localhost:${REGISTRY.hostPort}`;
+/**
+ * containerd's per-registry directories: `localhost:5001` is the name the manifests pull images by;
+ * a registry on another host port (--host-port registry=N) is also reachable as `localhost:N`, the
+ * name the local-registry-hosting ConfigMap announces.
+ */
+function hostsDirs(registryPort: number): string[] {
+  const names = [...new Set([REGISTRY.hostPort, registryPort])];
+  return names.map((port) => `/etc/containerd/certs.d/localhost:${port}`);
+}
 
 interface NodeObject extends KubeObject {
   status?: { conditions?: { type: string; status: string; reason?: string }[] };
@@ -28,6 +37,11 @@ async function clusterExists(state: UpState): Promise<boolean> {
   return (await listKindClusters(state.ctx)).includes(CLUSTER_NAME);
 }
 
+/** kind writes the lab's context into the kubeconfig kubectl would (see ../kubeconfig.ts). */
+export function kindCreateArgs(ctx: UpState["ctx"]): string[] {
+  return ["create", "cluster", "--name", CLUSTER_NAME, "--config", "-", ...kindKubeconfigArgs(ctx)];
+}
+
 export function clusterStep(): Step<UpState> {
   return {
     id: "cluster",
@@ -35,7 +49,11 @@ export function clusterStep(): Step<UpState> {
     async run(state, handle) {
       const { ctx, options } = state;
       if (options.provider === "existing") return { status: "skipped", detail: "using the existing cluster" };
-      const config = await renderKindConfig({ modelCache: options.modelCache, name: CLUSTER_NAME });
+      const config = await renderKindConfig({
+        modelCache: options.modelCache,
+        name: CLUSTER_NAME,
+        ports: state.ports,
+      });
       let created = false;
       let recreated = false;
       const exists = await clusterExists(state);
@@ -52,7 +70,13 @@ export function clusterStep(): Step<UpState> {
             );
           }
           handle.progress("deleting the old cluster");
-          await ctx.runner.run("kind", ["delete", "cluster", "--name", CLUSTER_NAME], { timeoutMs: 300_000 });
+          await ctx.runner.run(
+            "kind",
+            ["delete", "cluster", "--name", CLUSTER_NAME, ...kindKubeconfigArgs(ctx)],
+            {
+              timeoutMs: 300_000,
+            },
+          );
           recreated = true;
         }
       }
@@ -60,7 +84,7 @@ export function clusterStep(): Step<UpState> {
         mkdirSync(options.modelCache, { recursive: true });
         handle.progress(`creating ${config.nodeCount} nodes (the first run pulls the node image)`);
         try {
-          await ctx.runner.run("kind", ["create", "cluster", "--name", CLUSTER_NAME, "--config", "-"], {
+          await ctx.runner.run("kind", kindCreateArgs(ctx), {
             input: config.yaml,
             timeoutMs: 900_000,
           });
@@ -82,19 +106,21 @@ export function clusterStep(): Step<UpState> {
         .map((l) => l.trim())
         .filter(Boolean);
       const hostsToml = readFileSync(labPaths.registryHosts(), "utf8");
-      let wired = 0;
+      const wiredNodes = new Set<string>();
       for (const node of nodeNames) {
-        const current = await ctx.runner.run("docker", ["exec", node, "cat", `${HOSTS_DIR}/hosts.toml`], {
-          allowFailure: true,
-          timeoutMs: 30_000,
-        });
-        if (current.exitCode === 0 && current.stdout === hostsToml) continue;
-        await ctx.runner.run(
-          "docker",
-          ["exec", "-i", node, "sh", "-c", `mkdir -p ${HOSTS_DIR} && cat > ${HOSTS_DIR}/hosts.toml`],
-          { input: hostsToml, timeoutMs: 30_000 },
-        );
-        wired++;
+        for (const dir of hostsDirs(state.ports.registry)) {
+          const current = await ctx.runner.run("docker", ["exec", node, "cat", `${dir}/hosts.toml`], {
+            allowFailure: true,
+            timeoutMs: 30_000,
+          });
+          if (current.exitCode === 0 && current.stdout === hostsToml) continue;
+          await ctx.runner.run(
+            "docker",
+            ["exec", "-i", node, "sh", "-c", `mkdir -p ${dir} && cat > ${dir}/hosts.toml`],
+            { input: hostsToml, timeoutMs: 30_000 },
+          );
+          wiredNodes.add(node);
+        }
       }
       const networks = await ctx.runner.run(
         "docker",
@@ -130,11 +156,13 @@ export function clusterStep(): Step<UpState> {
               .join(", ") || "no nodes",
         },
       );
-      const announced = await announceRegistry(kube);
+      const announced = await announceRegistry(kube, state.ports.registry);
       const changes = [
         created ? (recreated ? "re-created" : "created") : undefined,
         announced ? "registry announced in kube-public/local-registry-hosting" : undefined,
-        wired ? `registry wired on ${wired} node${wired > 1 ? "s" : ""}` : undefined,
+        wiredNodes.size
+          ? `registry wired on ${wiredNodes.size} node${wiredNodes.size > 1 ? "s" : ""}`
+          : undefined,
         onKindNetwork ? undefined : "registry joined the kind network",
       ].filter(Boolean);
       if (changes.length === 0) return { status: "skipped", detail: `exists, ${ready} nodes Ready` };
@@ -147,9 +175,12 @@ export function clusterStep(): Step<UpState> {
  * Tells in-cluster tools where the local registry is: the `local-registry-hosting` ConfigMap in
  * kube-public (KEP-1755), as kind's local-registry guide does. Returns whether it wrote anything.
  */
-export async function announceRegistry(kube: KubeClient): Promise<boolean> {
+export async function announceRegistry(
+  kube: KubeClient,
+  registryPort: number = REGISTRY.hostPort,
+): Promise<boolean> {
   const data = {
-    "localRegistryHosting.v1": `host: "localhost:${REGISTRY.hostPort}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`,
+    "localRegistryHosting.v1": `host: "localhost:${registryPort}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`,
   };
   const ref = {
     apiVersion: "v1",
@@ -174,7 +205,7 @@ async function cleanupInterruptedCreate(state: UpState): Promise<void> {
   state.ctx.out.info(
     `interrupted: removing the half-created cluster (kind delete cluster --name ${CLUSTER_NAME})`,
   );
-  await runner.run("kind", ["delete", "cluster", "--name", CLUSTER_NAME], {
+  await runner.run("kind", ["delete", "cluster", "--name", CLUSTER_NAME, ...kindKubeconfigArgs(state.ctx)], {
     timeoutMs: 120_000,
     allowFailure: true,
   });

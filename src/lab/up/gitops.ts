@@ -11,7 +11,7 @@ import type { Step } from "../../cli/tasks.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
 import { formatDuration } from "../../exec/runner.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
-import { GRAFANA_ADMIN_SECRET, NAMESPACES, REGISTRY } from "../config.js";
+import { GRAFANA_ADMIN_SECRET, NAMESPACES } from "../config.js";
 import { labPaths } from "../paths.js";
 import type { UpState } from "./options.js";
 
@@ -51,7 +51,7 @@ export function publishStep(): Step<UpState> {
       handle.progress("packing manifests/ and pushing it to the local registry");
       const artifact = await publishArtifact({
         // SRE_LAB_REGISTRY_URL: where the host reaches the registry when it is not on 127.0.0.1 (a remote Docker host).
-        registry: state.ctx.env.SRE_LAB_REGISTRY_URL ?? `http://127.0.0.1:${REGISTRY.hostPort}`,
+        registry: state.ctx.env.SRE_LAB_REGISTRY_URL ?? `http://127.0.0.1:${state.ports.registry}`,
         repository: DEFAULT_REPOSITORY,
         tag: "lab",
         dir: labPaths.manifests(),

@@ -5,7 +5,7 @@
 
 import versions from "../../../versions.json" with { type: "json" };
 import type { Step } from "../../cli/tasks.js";
-import { SreLabError, UsageError } from "../../core/errors.js";
+import { InterruptedError, SreLabError, UsageError } from "../../core/errors.js";
 import { CommandFailedError } from "../../exec/runner.js";
 import { INOTIFY_LIMITS } from "../config.js";
 import type { UpState } from "./options.js";
@@ -19,6 +19,26 @@ export function sysctlWriteArgs(): string[] {
 
 export function persistFileContent(): string {
   return `# Written by sre-lab up: the lab's Prometheus, Argo CD and kubelets need more inotify watches.\n${KEYS.map((k) => `${k} = ${INOTIFY_LIMITS[k]}`).join("\n")}\n`;
+}
+
+/**
+ * Docker Desktop: sysctl inside its VM, through a throw-away container of the node image (already
+ * pulled for the cluster). The image's ENTRYPOINT is kind's `/usr/local/bin/entrypoint /sbin/init`,
+ * so arguments after the image would reach init, not sysctl: `--entrypoint sysctl` replaces it.
+ * Writing needs --privileged (/proc/sys is read-only in a container); reading does not.
+ */
+export function desktopSysctlArgv(mode: "read" | "write"): string[] {
+  const sysctlArgs = mode === "read" ? ["-n", ...KEYS] : sysctlWriteArgs().slice(1);
+  return [
+    "docker",
+    "run",
+    "--rm",
+    ...(mode === "write" ? ["--privileged"] : []),
+    "--entrypoint",
+    "sysctl",
+    versions.kindNodeImage,
+    ...sysctlArgs,
+  ];
 }
 
 /** The command the user is shown (and asked about) before anything runs. */
@@ -50,11 +70,8 @@ export function sysctlStep(): Step<UpState> {
       if (!desktop && ctx.host.platform !== "linux") {
         return { status: "skipped", detail: `not needed on ${ctx.host.platform}` };
       }
-      const nodeImage = versions.kindNodeImage;
       const read: Reader = async () => {
-        const argv = desktop
-          ? ["docker", "run", "--rm", nodeImage, "sysctl", "-n", ...KEYS]
-          : ["sysctl", "-n", ...KEYS];
+        const argv = desktop ? desktopSysctlArgv("read") : ["sysctl", "-n", ...KEYS];
         const result = await ctx.runner.run(argv[0]!, argv.slice(1), {
           timeoutMs: desktop ? 300_000 : 10_000,
         });
@@ -64,9 +81,8 @@ export function sysctlStep(): Step<UpState> {
       if (lowKeys(before).length === 0) return { status: "skipped", detail: `already ${format(before)}` };
 
       if (desktop) {
-        await ctx.runner.run("docker", ["run", "--rm", "--privileged", nodeImage, ...sysctlWriteArgs()], {
-          timeoutMs: 300_000,
-        });
+        const [file, ...args] = desktopSysctlArgv("write");
+        await ctx.runner.run(file!, args, { timeoutMs: 300_000 });
       } else {
         if (!options.yes) {
           // The interactive confirmation happens before the task list starts (see confirmHostChanges).
@@ -109,16 +125,33 @@ export function sysctlStep(): Step<UpState> {
   };
 }
 
+/** The answer, or InterruptedError (exit 130) as soon as Ctrl-C fires while the question waits. */
+async function untilInterrupted<T>(answer: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw new InterruptedError();
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new InterruptedError());
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([answer, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
 /**
- * Before the task list starts: when the limits are low, sudo is needed and --yes was not given,
+ * After the preflight, before the other steps start: when the limits are low, sudo is needed and --yes was not given,
  * show the exact command and ask. Yes: sudo asks for the password here (not in the middle of the
  * task list) and the step then runs non-interactively. No: carry on without the change.
  */
 export async function confirmHostChanges(
   ctx: UpState["ctx"],
   options: UpState["options"],
+  dockerDesktop = false,
 ): Promise<UpState["options"]> {
   if (
+    dockerDesktop ||
     !options.sysctl ||
     options.yes ||
     options.provider !== "kind" ||
@@ -132,7 +165,7 @@ export async function confirmHostChanges(
   if (read.exitCode !== 0 || lowKeys(values).length === 0) return options;
   ctx.out.info(`The lab needs higher inotify limits (now ${format(values)}). This needs root:`);
   ctx.out.info(`  ${sudoCommandLine(options.persist)}`);
-  if (await ctx.confirm("Run it with sudo now?")) {
+  if (await untilInterrupted(ctx.confirm("Run it with sudo now?"), ctx.signal)) {
     // Cache sudo's credentials while the terminal is ours; the step then uses `sudo -n`.
     await ctx.runner.run("sudo", ["-v"], { interactive: true, timeoutMs: 120_000 });
     return { ...options, yes: true };

@@ -2,6 +2,7 @@
 import type { Context } from "../../core/context.js";
 import type { DoctorReport } from "../../doctor/checks.js";
 import type { KubeClient } from "../../kube/client.js";
+import type { LabPorts } from "../config.js";
 
 export interface UpOptions {
   /** Run sudo non-interactively for host changes (sysctl). */
@@ -24,6 +25,10 @@ export interface UpOptions {
   provider: "kind" | "existing";
   /** Deadline for each wait: nodes Ready, Argo CD ready, Applications Synced and Healthy. */
   waitTimeoutMs: number;
+  /** Host ports for the UIs and the registry (DEFAULT_PORTS with any --host-port applied). */
+  ports: LabPorts;
+  /** --host-port was given: use these ports even if an existing lab was made with others. */
+  portsExplicit: boolean;
 }
 
 export interface GitOpsSource {
@@ -39,6 +44,8 @@ export interface UpState {
   kube(): Promise<KubeClient>;
   /** kubectl's --context/--kubeconfig for the lab. */
   kubectlTarget: string[];
+  /** The host ports in use: the options', or (without --host-port) those the existing lab was made with. */
+  ports: LabPorts;
   doctor?: DoctorReport;
   source?: GitOpsSource;
   /** What the summary prints. */

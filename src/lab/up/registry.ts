@@ -7,20 +7,20 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import versions from "../../../versions.json" with { type: "json" };
 import type { Step } from "../../cli/tasks.js";
-import { REGISTRY } from "../config.js";
+import { DEFAULT_PORTS, type LabPorts, REGISTRY } from "../config.js";
 import { containerState } from "../docker.js";
 import { labPaths } from "../paths.js";
 import type { UpState } from "./options.js";
 
 /** The command that creates the registry container (the step runs it; --dry-run prints it). */
-export function registryRunArgv(): string[] {
+export function registryRunArgv(ports: LabPorts = DEFAULT_PORTS): string[] {
   return [
     "docker",
     "run",
     "-d",
     "--restart=always",
     "-p",
-    `127.0.0.1:${REGISTRY.hostPort}:${REGISTRY.port}`,
+    `127.0.0.1:${ports.registry}:${REGISTRY.port}`,
     "--name",
     REGISTRY.container,
     versions.images.registry,
@@ -31,16 +31,16 @@ export function registryStep(): Step<UpState> {
   return {
     id: "registry",
     title: "Local registry",
-    async run({ ctx, options }) {
+    async run({ ctx, options, ports }) {
       if (options.provider === "existing") return { status: "skipped", detail: "not a local kind cluster" };
       const state = await containerState(ctx, REGISTRY.container);
-      const where = `${REGISTRY.container} on 127.0.0.1:${REGISTRY.hostPort}`;
+      const where = `${REGISTRY.container} on 127.0.0.1:${ports.registry}`;
       if (state === "running") return { status: "skipped", detail: `${where} is running` };
       if (state !== undefined) {
         await ctx.runner.run("docker", ["start", REGISTRY.container], { timeoutMs: 60_000 });
         return { status: "done", detail: `started ${where}` };
       }
-      const [file, ...args] = registryRunArgv();
+      const [file, ...args] = registryRunArgv(ports);
       await ctx.runner.run(file!, args, { timeoutMs: 300_000 });
       return { status: "done", detail: `created ${where}` };
     },
@@ -68,12 +68,20 @@ export function appSourceHash(dir = labPaths.app()): string {
 
 export const SOURCE_HASH_LABEL = "sre-lab.dev/source-hash";
 
+/**
+ * The app image as the host pushes it: through the registry's host port. The cluster pulls it as
+ * versions.json names it (`localhost:5001/…`), which containerd maps to the registry container.
+ */
+export function pushImageName(ports: LabPorts): string {
+  return versions.images.targetApp.replace(`localhost:${REGISTRY.hostPort}/`, `localhost:${ports.registry}/`);
+}
+
 export function imageStep(): Step<UpState> {
   return {
     id: "image",
     title: "Target app image",
-    async run({ ctx, options }) {
-      const image = versions.images.targetApp;
+    async run({ ctx, options, ports }) {
+      const image = pushImageName(ports);
       if (options.provider === "existing") {
         return {
           status: "skipped",

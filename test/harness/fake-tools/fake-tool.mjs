@@ -56,8 +56,71 @@ function withLock(fn) {
   }
 }
 
+/** `docker run` options that take a value as the next argument (the ones sre-lab and its tests use). */
+const DOCKER_RUN_VALUE_FLAGS = new Set([
+  "-p",
+  "--publish",
+  "--name",
+  "-e",
+  "--env",
+  "-v",
+  "--volume",
+  "--network",
+  "--entrypoint",
+  "--restart",
+  "-u",
+  "--user",
+  "-w",
+  "--workdir",
+  "--label",
+  "-l",
+]);
+
+/**
+ * What a real `docker run` would execute in the container: the image's ENTRYPOINT followed by the
+ * arguments after the image (or the image's CMD when there are none); `--entrypoint X` replaces the
+ * ENTRYPOINT and clears the CMD. Images come from <dir>/images.json (the harness's images()).
+ */
+function dockerRunProcess(args) {
+  if (args[0] !== "run") return undefined;
+  let entrypoint;
+  let privileged = false;
+  let i = 1;
+  for (; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      i++;
+      break;
+    }
+    if (!arg.startsWith("-")) break;
+    if (arg === "--privileged") privileged = true;
+    const [flag, inline] = arg.split("=", 2);
+    const value = inline ?? (DOCKER_RUN_VALUE_FLAGS.has(flag) ? args[++i] : undefined);
+    if (flag === "--entrypoint") entrypoint = value;
+  }
+  const image = args[i];
+  if (image === undefined) return undefined;
+  const rest = args.slice(i + 1);
+  let images = {};
+  try {
+    images = JSON.parse(readFileSync(join(dir, "images.json"), "utf8"));
+  } catch {}
+  const config = images[image] ?? {};
+  const process =
+    entrypoint !== undefined
+      ? [...(entrypoint === "" ? [] : [entrypoint]), ...rest]
+      : [...(config.entrypoint ?? []), ...(rest.length > 0 ? rest : (config.cmd ?? []))];
+  return { image, process, privileged, known: images[image] !== undefined };
+}
+
 function matches(rule, tool, args) {
   if (rule.tool !== tool) return false;
+  if (rule.process) {
+    const run = dockerRunProcess(args);
+    if (!run || run.image !== rule.image) return false;
+    if (rule.privileged !== undefined && rule.privileged !== run.privileged) return false;
+    return run.process.length === rule.process.length && run.process.every((a, i) => a === rule.process[i]);
+  }
   if (rule.args) return rule.args.length === args.length && rule.args.every((a, i) => a === args[i]);
   if (rule.argsPrefix) return rule.argsPrefix.every((a, i) => a === args[i]);
   return true;
@@ -77,15 +140,18 @@ const ruleIndex = withLock(() => {
     used[index] = (used[index] ?? 0) + 1;
     writeFileSync(join(dir, "used.json"), JSON.stringify(used));
   }
+  const run = tool === "docker" ? dockerRunProcess(args) : undefined;
   appendFileSync(
     join(dir, "calls.jsonl"),
-    `${JSON.stringify({ tool, args, stdin, rule: index >= 0 ? index : null, pid: process.pid })}\n`,
+    `${JSON.stringify({ tool, args, stdin, rule: index >= 0 ? index : null, pid: process.pid, env: { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME }, ...(run ? { process: run.process } : {}) })}\n`,
   );
   return index;
 });
 
 if (ruleIndex < 0) {
-  process.stderr.write(`fake ${tool}: unexpected invocation: ${[tool, ...args].join(" ")}\n`);
+  const run = tool === "docker" ? dockerRunProcess(args) : undefined;
+  const inside = run?.known ? ` (the container runs: ${run.process.join(" ")})` : "";
+  process.stderr.write(`fake ${tool}: unexpected invocation: ${[tool, ...args].join(" ")}${inside}\n`);
   process.exit(97);
 }
 

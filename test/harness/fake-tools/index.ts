@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { imageConfigs } from "./recordings.js";
 
 export const ALL_TOOLS = ["kind", "docker", "helm", "kubectl", "sysctl", "sudo"] as const;
 export type FakeToolName = (typeof ALL_TOOLS)[number];
@@ -24,6 +25,15 @@ export interface FakeRule {
   delayMs?: number;
   /** Never exit on its own: stays until killed (records the SIGTERM). */
   hang?: boolean;
+  /**
+   * For `docker run`: matches what the container would execute (the image's ENTRYPOINT + the
+   * arguments, or `--entrypoint` + the arguments), not the argv; needs `image`. Images and their
+   * ENTRYPOINT/CMD are declared with `images()`.
+   */
+  process?: string[];
+  image?: string;
+  /** With `process`: whether the run must (true) or must not (false) be --privileged. */
+  privileged?: boolean;
   /** How many calls this rule answers (default 1); "any" for idempotent queries. */
   times?: number | "any";
 }
@@ -33,6 +43,16 @@ export interface FakeCall {
   args: string[];
   stdin: string;
   rule: number | null;
+  /** For `docker run`: what the container executes (ENTRYPOINT semantics applied). */
+  process?: string[];
+  /** The environment the tool saw that decides which kubeconfig it uses. */
+  env?: { KUBECONFIG?: string; HOME?: string };
+}
+
+/** An image's config as `docker run` uses it (ENTRYPOINT and CMD in exec form). */
+export interface FakeImage {
+  entrypoint?: string[];
+  cmd?: string[];
 }
 
 export interface FakeTools {
@@ -41,6 +61,8 @@ export interface FakeTools {
   dir: string;
   /** Adds rules; earlier rules win when several match. */
   expect(...rules: FakeRule[]): FakeTools;
+  /** Declares images the fake `docker run` knows (reference as written on the command line). */
+  images(images: Record<string, FakeImage>): FakeTools;
   calls(): FakeCall[];
   /** The argv of each call as `tool arg…` strings, in order. */
   commandLines(): string[];
@@ -60,6 +82,8 @@ export function createFakeTools(options: { missing?: FakeToolName[] } = {}): Fak
   const save = () => writeFileSync(join(dir, "rules.json"), JSON.stringify(rules));
   save();
   writeFileSync(join(dir, "calls.jsonl"), "");
+  // The lab's images, with their real ENTRYPOINT/CMD: `docker run IMAGE ARGS` runs the entrypoint with ARGS.
+  writeFileSync(join(dir, "images.json"), JSON.stringify(imageConfigs));
   mkdirSync(binDir);
   for (const tool of ALL_TOOLS) {
     if (options.missing?.includes(tool)) continue;
@@ -84,6 +108,14 @@ export function createFakeTools(options: { missing?: FakeToolName[] } = {}): Fak
     expect(...added) {
       rules.push(...added);
       save();
+      return fake;
+    },
+    images(added) {
+      const file = join(dir, "images.json");
+      const known = existsSync(file)
+        ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, FakeImage>)
+        : {};
+      writeFileSync(file, JSON.stringify({ ...known, ...added }));
       return fake;
     },
     calls: () => readJsonl<FakeCall>("calls.jsonl"),

@@ -1,10 +1,31 @@
 /**
  * Outputs of the real tools, as they print them, for the fakes to replay.
- * kubectl's was recorded on this machine; the others follow the tools' documented formats.
+ * kubectlVersionClientJsonOld was recorded on this machine; the others follow the tools' documented formats.
  */
 import versions from "../../../versions.json" with { type: "json" };
 
+/** `kubectl version --client -o json` of a kubectl inside the skew policy for the lab's 1.36 API server. */
 export const kubectlVersionClientJson = `${JSON.stringify(
+  {
+    clientVersion: {
+      major: "1",
+      minor: "36",
+      gitVersion: "v1.36.1",
+      gitCommit: "8d3f1c6a2b9e4f7d0c5a1e3b6f9d2c4a7e0b5f18",
+      gitTreeState: "clean",
+      buildDate: "2026-05-14T10:21:07Z",
+      goVersion: "go1.26.3",
+      compiler: "gc",
+      platform: "linux/amd64",
+    },
+    kustomizeVersion: "v5.7.1",
+  },
+  null,
+  2,
+)}\n`;
+
+/** The kubectl recorded on this machine: 1.32, outside the skew policy for a 1.36 API server. */
+export const kubectlVersionClientJsonOld = `${JSON.stringify(
   {
     clientVersion: {
       major: "1",
@@ -70,3 +91,15 @@ export function dockerInfoJson(
     ServerVersion: "28.2.2",
   })}\n`;
 }
+
+/**
+ * The image configs `docker run` applies (ENTRYPOINT, CMD), for the fake docker. The kind node image:
+ * kubernetes-sigs/kind v0.32.0 images/base/Dockerfile (`ENTRYPOINT [ "/usr/local/bin/entrypoint",
+ * "/sbin/init" ]`, no CMD), kept by `kind build node-image` (pkg/build/nodeimage/buildcontext.go).
+ * The registry: distribution/distribution-library-image Dockerfile (`ENTRYPOINT ["/entrypoint.sh"]`,
+ * `CMD ["/etc/distribution/config.yml"]`).
+ */
+export const imageConfigs = {
+  [versions.kindNodeImage]: { entrypoint: ["/usr/local/bin/entrypoint", "/sbin/init"] },
+  [versions.images.registry]: { entrypoint: ["/entrypoint.sh"], cmd: ["/etc/distribution/config.yml"] },
+};
