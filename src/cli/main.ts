@@ -255,8 +255,17 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       "--ollama-url <url>",
       "Ollama to use (default: the lab's, by cluster DNS for the agent, port-forwarded with --local; 127.0.0.1:11434 with --bundle)",
     )
-    .option("--local", "run the agent's code on this machine instead of as a Job in the cluster (debugging)")
-    .option("--keep", "keep the agent's Job and pod after it ends, for debugging")
+    .option("--local", "run the agent's code on this machine, read-only (the default off the lab)")
+    .option(
+      "--in-cluster",
+      "run the agent as a Job in the cluster (the default on the lab; elsewhere asks first, see docs/existing-cluster.md)",
+    )
+    .option("--keep", "keep the agent's Job, pod and RBAC objects after it ends, for debugging")
+    .option("-y, --yes", "with --in-cluster: write to a context that is not the lab's")
+    .option(
+      "--force",
+      "replace an existing --save-bundle file; with --in-cluster, also act on a context that looks like production",
+    )
     .option(
       "--timeout <duration>",
       "deadline for the whole diagnosis (the agent Job's activeDeadlineSeconds)",
