@@ -4,7 +4,8 @@
  * current context is often production, so:
  *
  * - the lab passes: the context kind-sre-lab, or a cluster whose sre-lab-app namespace carries the
- *   lab's label (app.kubernetes.io/part-of=sre-lab, set by `up --provider existing`);
+ *   lab's label (app.kubernetes.io/part-of=sre-lab, put there by hand after `up --provider
+ *   existing`, docs/chaos.md);
  * - a context or API server whose name looks like production (prod, prd, live, prodn) is refused
  *   unless --force, even when it is labelled (as chaos always did);
  * - any other context gets a statement of what would be written where, and needs an explicit
