@@ -80,6 +80,11 @@ export async function openRun(
     kube,
     { force: consent.force, yes: consent.yes === true },
     command,
+    command === "sre-lab gameday"
+      ? [
+          "for each pod that broke, the diagnose agent's ServiceAccount, Role, RoleBinding, ConfigMap, nodes ClusterRole and binding, and Job in its namespace (removed when it ends)",
+        ]
+      : [],
   );
   ctx.out.debug(`chaos acts on context ${kube.context}: ${verdict.because}`);
   return makeRun(ctx, kube, ctx.runner, ctx.signal);

@@ -24,6 +24,7 @@ export async function checkChaosTarget(
   kube: KubeClient,
   consent: ChaosConsent,
   command = "sre-lab chaos",
+  extraWrites: string[] = [],
 ): Promise<SafetyVerdict> {
   return guardClusterWrite(
     ctx,
@@ -34,6 +35,7 @@ export async function checkChaosTarget(
       writes: [
         `drill Deployments, ConfigMaps and Pods in namespace ${NAMESPACES.app}; edits to the lab's own Deployment there`,
         "node-failure: stops a kind node container (docker stop) of the lab",
+        ...extraWrites,
       ],
     },
     { yes: consent.yes === true, force: consent.force },

@@ -25,7 +25,7 @@ export interface ModeRequest {
   where: "cluster" | "local" | "auto";
   namespace: string;
   keep: boolean;
-  consent: { yes: boolean; force: boolean };
+  consent: { yes: boolean; force: boolean; guarded?: boolean };
 }
 
 const RBAC = "rbac.authorization.k8s.io";
@@ -45,6 +45,7 @@ export function inClusterWrites(namespace: string, keep: boolean): string[] {
 /** Chooses the mode; on the way to the in-cluster agent off the lab, asks the write guard. */
 export async function chooseMode(ctx: Context, kube: KubeClient, request: ModeRequest): Promise<LiveMode> {
   if (request.where === "local") return "local";
+  if (request.where === "cluster" && request.consent.guarded) return "cluster";
   if (request.where === "auto") {
     const verdict = await classifyTarget(kubeWriteTarget(kube));
     if (verdict.lab && !verdict.production) return "cluster";
@@ -67,7 +68,7 @@ export async function chooseMode(ctx: Context, kube: KubeClient, request: ModeRe
       verb: "write to",
       writes: inClusterWrites(request.namespace, request.keep),
     },
-    request.consent,
+    { yes: request.consent.yes, force: request.consent.force },
   );
   return "cluster";
 }

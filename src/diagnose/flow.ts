@@ -47,8 +47,11 @@ export interface DiagnoseOptions {
   ollamaUrl: string | undefined;
   saveBundle: { path: string; format: "json" | "yaml"; overwrite: boolean } | undefined;
   keep: boolean;
-  /** --yes / --force: the write guard's consent for --in-cluster off the lab. */
-  consent?: { yes: boolean; force: boolean };
+  /**
+   * --yes / --force: the write guard's consent for --in-cluster off the lab; `guarded`: the caller's
+   * own guard already passed for this context (gameday), so diagnose does not ask again.
+   */
+  consent?: { yes: boolean; force: boolean; guarded?: boolean };
   timeoutMs: number;
 }
 
