@@ -6,10 +6,17 @@
  */
 import { InterruptedError } from "../core/errors.js";
 
-export async function askText(question: string, signal: AbortSignal): Promise<string> {
+export async function askText(
+  question: string,
+  signal: AbortSignal,
+  io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = {
+    input: process.stdin,
+    output: process.stderr,
+  },
+): Promise<string> {
   const { createInterface } = await import("node:readline/promises");
   if (signal.aborted) throw new InterruptedError();
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: io.input, output: io.output });
   let settle: (outcome: "interrupted" | "closed") => void = () => {};
   const stopped = new Promise<"interrupted" | "closed">((resolve) => {
     settle = resolve;
@@ -21,7 +28,7 @@ export async function askText(question: string, signal: AbortSignal): Promise<st
   try {
     const answer = await Promise.race([rl.question(`${question} `).catch(() => undefined), stopped]);
     if (answer === "interrupted") {
-      process.stderr.write("\n");
+      io.output.write("\n");
       throw new InterruptedError();
     }
     return answer === "closed" || answer === undefined ? "" : answer;

@@ -44,13 +44,8 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
-/**
- * Requests that write to the cluster. A SelfSubjectAccessReview is a POST (verb create) that the
- * API server answers and stores nothing for, like `kubectl auth can-i`: counted apart.
- */
-const writeRequests = (requests: RecordedRequest[]) =>
-  requests.filter((r) => WRITE_VERBS.has(r.verb) && !r.path.endsWith("/selfsubjectaccessreviews"));
+// api.writeRequests() is the write-request counter: SelfSubjectAccessReviews (POSTs the server
+// answers and stores nothing for, like `kubectl auth can-i`) are counted apart.
 const accessReviews = (requests: RecordedRequest[]) =>
   requests.filter((r) => r.path.endsWith("/selfsubjectaccessreviews"));
 
@@ -104,7 +99,7 @@ describe("diagnose on a context that is not the lab's", () => {
     expect(run.stderr).toContain("from this machine (read-only, context prod-eu-west-1)");
 
     // The counter: zero writes; the permission checks are reviews, and the store did not change.
-    expect(writeRequests(api.requests)).toEqual([]);
+    expect(api.writeRequests()).toEqual([]);
     expect(accessReviews(api.requests).length).toBeGreaterThan(0);
     expect(api.resourceVersion).toBe(versionBefore);
     expect(agentLeftovers()).toEqual([]);
@@ -118,7 +113,7 @@ describe("diagnose on a context that is not the lab's", () => {
       'error: --keep keeps the agent\'s Job, and on context "staging" diagnose runs read-only (no Job)\n' +
         "hint: add --in-cluster to run the agent Job there, or drop --keep\n",
     );
-    expect(writeRequests(api.requests)).toEqual([]);
+    expect(api.writeRequests()).toEqual([]);
   });
 
   it("--in-cluster without --yes and without a terminal: exit 2, what would be written, nothing written", async () => {
@@ -134,7 +129,7 @@ describe("diagnose on a context that is not the lab's", () => {
       "hint: pass --yes to write to it anyway, or use --context kind-sre-lab",
       "",
     ]);
-    expect(writeRequests(api.requests)).toEqual([]);
+    expect(api.writeRequests()).toEqual([]);
   });
 
   it("--in-cluster on a production-looking context needs --force, even with --yes", async () => {
@@ -146,7 +141,7 @@ describe("diagnose on a context that is not the lab's", () => {
     expect(run.stderr).toContain(
       "hint: sre-lab diagnose --in-cluster is for the lab (--context kind-sre-lab); pass --force only for a throwaway cluster",
     );
-    expect(writeRequests(api.requests)).toEqual([]);
+    expect(api.writeRequests()).toEqual([]);
   });
 
   it("--in-cluster --yes runs the agent, then removes everything it created, cluster-scoped RBAC included", async () => {
@@ -200,7 +195,7 @@ describe("diagnose on a context that is not the lab's", () => {
     expect(questions).toEqual(["Type the context's name (staging) to go on, anything else stops:"]);
     expect(refused.stderr).toContain('sre-lab diagnose --in-cluster would write to context "staging"');
     expect(refused.stderr).toContain('error: not confirmed: nothing was written to context "staging"');
-    expect(writeRequests(api.requests)).toEqual([]);
+    expect(api.writeRequests()).toEqual([]);
 
     const confirmed = await diagnose("staging", ["--in-cluster", "--no-ai"], {
       ask: async () => "staging\n",
@@ -220,7 +215,7 @@ describe("diagnose on a context that is not the lab's", () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toContain("interrupted");
     expect(run.stderr).not.toContain("unexpected failure");
-    expect(writeRequests(api.requests)).toEqual([]);
+    expect(api.writeRequests()).toEqual([]);
   });
 
   it("Ctrl-C while the agent runs removes the Job and the RBAC it created", async () => {

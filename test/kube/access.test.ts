@@ -107,6 +107,26 @@ describe("SelfSubjectAccessReview pre-checks", () => {
   });
 });
 
+describe("the fake's write-request counter", () => {
+  it("counts writes, and not access reviews", async () => {
+    const before = api.writeRequests().length;
+    const kube = await createKubeClient({ kubeconfig: userConfig });
+    await reviewAccess(kube, [{ verb: "get", group: "", resource: "pods", namespace: "shop" }]);
+    expect(api.writeRequests()).toHaveLength(before);
+    await kube.apply({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "counted", namespace: "shop" },
+    });
+    expect(
+      api
+        .writeRequests()
+        .slice(before)
+        .map((r) => `${r.verb} ${r.path}`),
+    ).toEqual(["patch /api/v1/namespaces/shop/configmaps/counted"]);
+  });
+});
+
 describe("the fake refuses what the real API server refuses", () => {
   it("a Role granting what its creator does not hold (kubectl create -f): the escalation message", async () => {
     const role = join(dir, "role.yaml");

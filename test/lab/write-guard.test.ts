@@ -11,7 +11,6 @@ import {
   type WritePlan,
   type WriteTarget,
 } from "../../src/lab/write-guard.js";
-import type { RecordedRequest } from "../harness/fake-apiserver/index.js";
 import { runCli } from "../support/cli.js";
 import { type FakeLab, startFakeLab } from "../support/fake-lab.js";
 
@@ -147,10 +146,6 @@ describe("the write guard", () => {
   });
 });
 
-const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
-const writes = (requests: RecordedRequest[]) =>
-  requests.filter((r) => WRITE_VERBS.has(r.verb) && !r.path.endsWith("/selfsubjectaccessreviews"));
-
 describe("each command that writes to a cluster goes through the guard", () => {
   let lab: FakeLab;
   afterEach(async () => {
@@ -185,7 +180,7 @@ describe("each command that writes to a cluster goes through the guard", () => {
     );
     expect(prod.stderr).toContain("pass --force only for a throwaway cluster");
     expect(lab.tools.calls()).toEqual([]);
-    expect(writes(lab.api.requests)).toEqual([]);
+    expect(lab.api.writeRequests()).toEqual([]);
   });
 
   it("up --provider existing --dry-run on production: exit 0, and says what a real run would need", async () => {
@@ -219,7 +214,7 @@ describe("each command that writes to a cluster goes through the guard", () => {
     expect(refused.stderr).toContain("hint: pass --yes to write to it anyway");
     const prod = await runCli(["--context", "prod-1", "sync", "--yes"], as("prod-1"));
     expect(prod.code).toBe(2);
-    expect(writes(lab.api.requests)).toEqual([]);
+    expect(lab.api.writeRequests()).toEqual([]);
 
     const yes = await runCli(["--context", "staging", "sync", "--yes"], as("staging"));
     expect(yes.code).toBe(0);
@@ -245,6 +240,6 @@ describe("each command that writes to a cluster goes through the guard", () => {
       'error: refusing to break context "staging": it is not the lab\'s (kind-sre-lab): namespace sre-lab-app does not exist there',
     );
     expect(run.stderr).toContain('sre-lab gameday would write to context "staging"');
-    expect(writes(lab.api.requests)).toEqual([]);
+    expect(lab.api.writeRequests()).toEqual([]);
   });
 });

@@ -124,10 +124,12 @@ async function guardExisting(ctx: Context, flags: UpFlags, options: UpOptions): 
     const context = ctx.kubeTarget.context ?? "";
     const verdict = await guard.classifyTarget({ context, server: "(not contacted: --dry-run)" });
     if (verdict.lab) return undefined;
-    const needs = verdict.production ? "--force" : "--yes (or the context's name typed on a terminal)";
+    const needs = verdict.production
+      ? "--force"
+      : "--yes (or the context's name typed on a terminal), unless its sre-lab-app namespace is labelled as the lab's";
     const why = verdict.production
       ? `it looks like production ("${verdict.production.word}")`
-      : "it is not the lab's";
+      : "which is not the lab's context";
     const note = `a real run writes to context "${context}", ${why}: it needs ${needs}`;
     ctx.out.warn(note);
     return note;
