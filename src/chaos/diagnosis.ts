@@ -25,6 +25,9 @@ export function labDiagnoser(ctx: Context): Diagnoser {
         ollamaUrl: undefined,
         saveBundle: undefined,
         keep: false,
+        // Only ever called after gameday's own write guard passed for this context, and its
+        // statement lists the agent's writes: diagnose must not ask again for each scenario.
+        consent: { yes: false, force: false, guarded: true },
         timeoutMs: GAMEDAY_DIAGNOSE_TIMEOUT_MS,
       },
       (event) => {

@@ -67,6 +67,8 @@ export interface GamedayOptions {
   only?: ScenarioName[] | undefined;
   timeoutMs?: number | undefined;
   force: boolean;
+  /** --yes: act on a context that is not the lab's. */
+  yes?: boolean;
   stderr: NodeJS.WritableStream;
   diagnoser: Diagnoser;
   reportDir: string;
@@ -99,7 +101,7 @@ export function selectScenarios(only: string | undefined): ScenarioName[] {
 
 export async function runGameday(ctx: Context, options: GamedayOptions): Promise<GamedayResult> {
   const names = options.only ?? [...SCENARIO_NAMES];
-  const run = await openRun(ctx, options.force);
+  const run = await openRun(ctx, options, "sre-lab gameday");
   const startedAt = new Date(run.now()).toISOString();
   const rows: GamedayRow[] = [];
   const finish = (interrupted: boolean): GamedayResult => {

@@ -28,6 +28,8 @@ const CLEANUP_TIMEOUT_MS = 300_000;
 
 export interface RunOptions {
   force: boolean;
+  /** --yes: act on a context that is not the lab's (not one that looks like production). */
+  yes?: boolean;
   /** Overrides the scenario's own deadline for the break to show. */
   timeoutMs?: number | undefined;
   stderr: NodeJS.WritableStream;
@@ -66,11 +68,24 @@ export function makeRun(ctx: Context, kube: KubeClient, runner: Runner, signal: 
   };
 }
 
-/** The lab's client, checked for being a place chaos may act; warnings from --force are printed. */
-export async function openRun(ctx: Context, force: boolean): Promise<ChaosRun> {
+/** The lab's client, checked by the write guard; warnings from --force/--yes are printed. */
+export async function openRun(
+  ctx: Context,
+  consent: { force: boolean; yes?: boolean | undefined },
+  command = "sre-lab chaos",
+): Promise<ChaosRun> {
   const kube = await labKube(ctx);
-  const verdict = await checkChaosTarget(kube, force);
-  for (const warning of verdict.warnings) ctx.out.warn(warning);
+  const verdict = await checkChaosTarget(
+    ctx,
+    kube,
+    { force: consent.force, yes: consent.yes === true },
+    command,
+    command === "sre-lab gameday"
+      ? [
+          "for each pod that broke, the diagnose agent's ServiceAccount, Role, RoleBinding, ConfigMap, nodes ClusterRole and binding, and Job in its namespace (removed when it ends)",
+        ]
+      : [],
+  );
   ctx.out.debug(`chaos acts on context ${kube.context}: ${verdict.because}`);
   return makeRun(ctx, kube, ctx.runner, ctx.signal);
 }
@@ -220,7 +235,7 @@ export async function runScenario(
   scenario: Scenario,
   options: RunOptions,
 ): Promise<ScenarioReport> {
-  const run = await openRun(ctx, options.force);
+  const run = await openRun(ctx, options);
   const outcome = await injectAndVerify(run, scenario, options);
   let reverted: string[] | null = null;
   if (outcome.failure) {
@@ -263,7 +278,7 @@ export async function revertScenario(
   scenario: Scenario,
   options: RunOptions,
 ): Promise<RevertReport> {
-  const run = await openRun(ctx, options.force);
+  const run = await openRun(ctx, options);
   const reverted = await step(ctx, options.stderr, `revert ${scenario.name}`, async () => {
     const value = await revertNow(run, scenario, undefined);
     return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
@@ -276,7 +291,7 @@ export async function revertScenario(
  * node's pods to terminate). One failing revert does not stop the others; the reports say which.
  */
 export async function resetLab(ctx: Context, options: RunOptions): Promise<RevertReport[]> {
-  const run = await openRun(ctx, options.force);
+  const run = await openRun(ctx, options);
   const ordered = [...SCENARIOS].sort((a, b) => Number(b.usesDocker) - Number(a.usesDocker));
   const reports: RevertReport[] = [];
   for (const scenario of ordered) {

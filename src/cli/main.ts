@@ -22,6 +22,8 @@ export interface CliDeps {
   host?: HostProbe;
   /** Yes/no questions; by default asked on the terminal when stdin is one. */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
+  /** Typed answers (the write guard's confirmation); by default asked on the terminal when stdin is one. */
+  ask?: ((question: string) => Promise<string>) | undefined;
 }
 
 async function askOnTerminal(question: string): Promise<boolean> {
@@ -79,6 +81,12 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     kubeTarget,
     confirm:
       "confirm" in deps ? deps.confirm : process.stdin.isTTY && !deps.env.CI ? askOnTerminal : undefined,
+    ask:
+      "ask" in deps
+        ? deps.ask
+        : process.stdin.isTTY && !deps.env.CI
+          ? async (question) => (await import("./prompt.js")).askText(question, signal)
+          : undefined,
     kube: () => {
       kube ??= import("../kube/client.js").then(({ createKubeClient }) =>
         createKubeClient({ ...kubeTarget, env: deps.env, signal }),
@@ -150,7 +158,11 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .description(
       "stand up the lab: kind cluster, local registry, Argo CD, and through GitOps the app, Ollama and monitoring",
     )
-    .option("-y, --yes", "run host changes (sudo sysctl) without asking")
+    .option(
+      "-y, --yes",
+      "run host changes (sudo sysctl) without asking; with --provider existing, write to a context that is not the lab's",
+    )
+    .option("--force", "with --provider existing: also to a context that looks like production")
     .option("--persist", "also write the sysctl limits to /etc/sysctl.d so they survive a reboot")
     .option("--no-sysctl", "leave the host's inotify limits alone")
     .option("--recreate", "delete and re-create a lab cluster that was made from a different config")
@@ -184,8 +196,10 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .command("sync")
     .description("publish manifests/ again after you edit it, and wait until Argo CD runs the change")
     .option("--timeout <duration>", "deadline for the Applications to sync", "10m")
+    .option("-y, --yes", "with --context: write to a context that is not the lab's")
+    .option("--force", "with --context: also to a context that looks like production")
     .addOption(outputOption())
-    .action(async (options: { timeout: string; output: OutputFormat }, command: Command) => {
+    .action(async (options: import("./commands/sync.js").SyncFlags, command: Command) => {
       const { syncCommand } = await import("./commands/sync.js");
       await syncCommand(await withContext(command), options, deps.stderr);
     });
@@ -248,8 +262,17 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       "--ollama-url <url>",
       "Ollama to use (default: the lab's, by cluster DNS for the agent, port-forwarded with --local; 127.0.0.1:11434 with --bundle)",
     )
-    .option("--local", "run the agent's code on this machine instead of as a Job in the cluster (debugging)")
-    .option("--keep", "keep the agent's Job and pod after it ends, for debugging")
+    .option("--local", "run the agent's code on this machine, read-only (the default off the lab)")
+    .option(
+      "--in-cluster",
+      "run the agent as a Job in the cluster (the default on the lab; elsewhere asks first, see docs/existing-cluster.md)",
+    )
+    .option("--keep", "keep the agent's Job, pod and RBAC objects after it ends, for debugging")
+    .option("-y, --yes", "with --in-cluster: write to a context that is not the lab's")
+    .option(
+      "--force",
+      "replace an existing --save-bundle file; with --in-cluster, also act on a context that looks like production",
+    )
     .option(
       "--timeout <duration>",
       "deadline for the whole diagnosis (the agent Job's activeDeadlineSeconds)",
@@ -295,9 +318,10 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
   chaos
     .command("reset")
     .description("undo every scenario: delete drill objects, start stopped lab nodes, restore drift")
+    .option("-y, --yes", "act on a context that is not the lab's (see docs/existing-cluster.md)")
     .option("--force", "act on a cluster that is not the lab's, or looks like production")
     .addOption(outputOption())
-    .action(async (options: { force?: boolean; output: OutputFormat }, command: Command) => {
+    .action(async (options: { force?: boolean; yes?: boolean; output: OutputFormat }, command: Command) => {
       const { chaosResetCommand } = await import("./commands/chaos.js");
       await chaosResetCommand(await withContext(command), options, deps.stderr);
     });
@@ -307,6 +331,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       .description(description)
       .option("--revert", "undo this scenario (whatever an earlier run left) instead of running it")
       .option("--timeout <duration>", "deadline for the break to show (default: the scenario's own)")
+      .option("-y, --yes", "act on a context that is not the lab's (see docs/existing-cluster.md)")
       .option("--force", "act on a cluster that is not the lab's, or looks like production")
       .addOption(outputOption())
       .action(async (options: import("./commands/chaos.js").ChaosFlags, command: Command) => {
@@ -326,6 +351,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       "where to write scorecard.json and scorecard.md (default ./gameday-<timestamp>)",
     )
     .option("--timeout <duration>", "deadline for each break to show (default: each scenario's own)")
+    .option("-y, --yes", "act on a context that is not the lab's (see docs/existing-cluster.md)")
     .option("--force", "act on a cluster that is not the lab's, or looks like production")
     .addOption(outputOption())
     .action(async (options: import("./commands/gameday.js").GamedayFlags, command: Command) => {

@@ -34,6 +34,11 @@ export interface Context {
    * (stdin is not a TTY, CI). Only ever called before a task list starts.
    */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
+  /**
+   * Asks for a typed answer on the terminal (the write guard's confirmation); undefined when there is
+   * no one to ask. Rejects with InterruptedError on Ctrl-C. Only ever called before a task list starts.
+   */
+  ask?: ((question: string) => Promise<string>) | undefined;
   /** The Kubernetes client for kubeTarget, created (and client-node loaded) on first call. */
   kube(): Promise<KubeClient>;
   /**

@@ -3,7 +3,7 @@
  * or the agent's code run here with --local), the events of the run passed on as they arrive (so
  * the command can print findings at once and the answer token by token), and the result as data.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { type AgentMode, DEFAULT_OLLAMA_URL, DEFAULT_PROMETHEUS_URL } from "../agent/config.js";
 import type { AgentEvent, AnalysisFailure } from "../agent/protocol.js";
 import { type ModelConnection, runDiagnosis } from "../agent/run.js";
@@ -19,6 +19,7 @@ import { createPrometheusClient } from "./collect-metrics.js";
 import type { ContainerMetrics, Evidence, PodSummary, SourceStatus } from "./evidence.js";
 import type { Grounding } from "./grounding.js";
 import type { ChatMessage } from "./prompt.js";
+import { writeBundleFile } from "./save-bundle.js";
 import { findTargetPod, validateNamespace } from "./target.js";
 import type { Finding } from "./types.js";
 
@@ -31,7 +32,13 @@ const ANSWER_MARGIN_MS = 20_000;
 
 export type DiagnoseTarget =
   | { kind: "bundle"; file: string }
-  | { kind: "live"; pod: string; namespace: string | undefined; where: "cluster" | "local" };
+  | {
+      kind: "live";
+      pod: string;
+      namespace: string | undefined;
+      /** --in-cluster, --local, or neither: the agent on the lab, read-only anywhere else. */
+      where: "cluster" | "local" | "auto";
+    };
 
 export interface DiagnoseOptions {
   target: DiagnoseTarget;
@@ -39,8 +46,13 @@ export interface DiagnoseOptions {
   model: string;
   /** Ollama as the agent (or this machine) reaches it; default by target. */
   ollamaUrl: string | undefined;
-  saveBundle: { path: string; format: "json" | "yaml" } | undefined;
+  saveBundle: { path: string; format: "json" | "yaml"; overwrite: boolean } | undefined;
   keep: boolean;
+  /**
+   * --yes / --force: the write guard's consent for --in-cluster off the lab; `guarded`: the caller's
+   * own guard already passed for this context (gameday), so diagnose does not ask again.
+   */
+  consent?: { yes: boolean; force: boolean; guarded?: boolean };
   timeoutMs: number;
 }
 
@@ -113,10 +125,18 @@ export async function runDiagnose(
   const kube = await ctx.kube();
   const namespace = target.namespace ?? kube.namespace;
   validateNamespace(namespace);
+  const { chooseMode, checkModeAccess } = await import("./cluster-mode.js");
+  const where = await chooseMode(ctx, kube, {
+    where: target.where,
+    namespace,
+    keep: options.keep,
+    consent: options.consent ?? { yes: false, force: false },
+  });
+  await checkModeAccess(ctx, kube, where, namespace, options.keep);
   const pod = await findTargetPod(kube, namespace, target.pod);
-  if (target.where === "local") {
+  if (where === "local") {
     ctx.out.info(
-      `collecting evidence for ${namespace}/${target.pod} from this machine (--local, context ${kube.context})`,
+      `collecting evidence for ${namespace}/${target.pod} from this machine (${target.where === "local" ? "--local" : "read-only"}, context ${kube.context})`,
     );
     // The port-forward opens and the model loads while the evidence is collected.
     await runDiagnosis(
@@ -296,8 +316,9 @@ class ResultBuilder {
     const target = this.options.saveBundle;
     if (!target) return;
     try {
-      writeFileSync(target.path, serializeEvidence(payload, target.format));
+      writeBundleFile(target.path, serializeEvidence(payload, target.format), target.overwrite);
     } catch (error) {
+      if (error instanceof SreLabError) throw error;
       throw new SreLabError(
         `cannot write the bundle to ${target.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
         {

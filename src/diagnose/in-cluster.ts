@@ -7,7 +7,8 @@
  *    image cannot be pulled, the pod cannot be scheduled, or creating it was refused (a quota, Pod
  *    Security admission) — read from the pod's status and the Job's events.
  * 3. Follow the pod's log and hand each event to the caller as it arrives.
- * 4. Delete the Job (and so its pod) unless --keep: on success, on failure and on Ctrl-C.
+ * 4. Delete the Job (and so its pod) unless --keep: on success, on failure and on Ctrl-C; then
+ *    everything else this run created (objects that were there before stay).
  *
  * Every wait has a deadline: the Job's activeDeadlineSeconds, plus a grace period here to read why
  * it ended.
@@ -19,11 +20,12 @@ import { type AgentEvent, AgentLogParser } from "../agent/protocol.js";
 import type { Context } from "../core/context.js";
 import { DeadlineError, InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
 import { formatDuration } from "../exec/runner.js";
-import { createKubeClient, type KubeClient, type KubeObject } from "../kube/client.js";
+import { createKubeClient, type KubeClient, type KubeObject, type ObjectRef } from "../kube/client.js";
 import { KubeForbiddenError } from "../kube/errors.js";
 import {
   AGENT_CONTAINER,
   AGENT_IMAGE,
+  AGENT_LABELS,
   type AgentCode,
   agentCodeOf,
   agentJobName,
@@ -99,34 +101,46 @@ export async function runInCluster(
     ttlSeconds: request.keep ? KEEP_TTL_SECONDS : TTL_SECONDS,
   });
   const where = `namespace "${request.namespace}"`;
-
-  try {
-    for (const object of [objects.serviceAccount, objects.role, objects.roleBinding])
-      await kube.apply(object);
-  } catch (error) {
-    if (!(error instanceof KubeForbiddenError)) throw error;
-    throw new SreLabError(`cannot create the agent's ServiceAccount and Role in ${where}: ${error.message}`, {
-      hint: "diagnose needs a context that may create ServiceAccounts, Roles, RoleBindings, ConfigMaps and Jobs there; or run the agent on this machine with --local",
-      cause: error,
-    });
-  }
-  try {
-    await kube.apply(objects.clusterRole);
-    await kube.apply(objects.clusterRoleBinding);
-  } catch (error) {
-    if (!(error instanceof KubeForbiddenError)) throw error;
-    ctx.out.warn(
-      `cannot let the agent read nodes (${error.message}); the node will be missing from the evidence`,
-    );
-  }
-  await kube.apply(objects.configMap);
-  const job = await kube.apply(objects.job);
-  ctx.out.info(`agent Job ${request.namespace}/${jobName} started (image ${AGENT_IMAGE})`);
-
-  const startedAt = ctx.clock.now();
-  const deadlineAt = startedAt + deadlineSeconds * 1000 + DEADLINE_GRACE_MS;
+  // What this run created (not what was there before): removed at the end unless --keep.
+  const created: KubeObject[] = [];
+  const applyTracked = async (object: KubeObject): Promise<KubeObject> => {
+    const existed = (await kube.find(refOf(object))) !== undefined;
+    const applied = await kube.apply(object);
+    if (!existed) created.push(object);
+    return applied;
+  };
+  let jobStarted = false;
   const streams: Promise<unknown>[] = [];
   try {
+    try {
+      for (const object of [objects.serviceAccount, objects.role, objects.roleBinding])
+        await applyTracked(object);
+    } catch (error) {
+      if (!(error instanceof KubeForbiddenError)) throw error;
+      throw new SreLabError(
+        `cannot create the agent's ServiceAccount and Role in ${where}: ${error.message}`,
+        {
+          hint: "diagnose needs a context that may create ServiceAccounts, Roles, RoleBindings, ConfigMaps and Jobs there; or run the agent on this machine with --local",
+          cause: error,
+        },
+      );
+    }
+    try {
+      await applyTracked(objects.clusterRole);
+      await applyTracked(objects.clusterRoleBinding);
+    } catch (error) {
+      if (!(error instanceof KubeForbiddenError)) throw error;
+      ctx.out.warn(
+        `cannot let the agent read nodes (${error.message}); the node will be missing from the evidence`,
+      );
+    }
+    await applyTracked(objects.configMap);
+    const job = await kube.apply(objects.job);
+    jobStarted = true;
+    ctx.out.info(`agent Job ${request.namespace}/${jobName} started (image ${AGENT_IMAGE})`);
+
+    const startedAt = ctx.clock.now();
+    const deadlineAt = startedAt + deadlineSeconds * 1000 + DEADLINE_GRACE_MS;
     const agentPod = await waitForAgentPod(
       ctx,
       kube,
@@ -139,18 +153,105 @@ export async function runInCluster(
     await followAgent(ctx, request, jobName, agentPod, deadlineAt, onEvent, streams);
   } finally {
     if (request.keep) {
-      ctx.out.info(
-        `kept Job ${jobName} (--keep): kubectl -n ${request.namespace} logs job/${jobName}; it is deleted after ${KEEP_TTL_SECONDS / 3600}h`,
-      );
+      if (jobStarted)
+        ctx.out.info(
+          `kept Job ${jobName} (--keep): kubectl -n ${request.namespace} logs job/${jobName}; it is deleted after ${KEEP_TTL_SECONDS / 3600}h`,
+        );
+      if (created.length > 0)
+        ctx.out.info(`kept what the agent created (--keep): ${created.map(describeObject).join(", ")}`);
     } else {
-      await deleteJob(ctx, request.namespace, jobName);
-      // The pod is gone, so its log stream ends; give it a moment to close its connection.
-      await Promise.race([
-        Promise.all(streams),
-        new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
-      ]);
+      if (jobStarted) {
+        await deleteJob(ctx, request.namespace, jobName);
+        // The pod is gone, so its log stream ends; give it a moment to close its connection.
+        await Promise.race([
+          Promise.all(streams),
+          new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
+        ]);
+      }
+      await removeCreated(ctx, request.namespace, jobName, created);
     }
   }
+}
+
+function refOf(object: KubeObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion ?? "v1",
+    kind: object.kind ?? "",
+    name: object.metadata?.name ?? "",
+    namespace: object.metadata?.namespace,
+  };
+}
+
+function describeObject(object: KubeObject): string {
+  const ns = object.metadata?.namespace;
+  return `${object.kind} ${ns ? `${ns}/` : ""}${object.metadata?.name}`;
+}
+
+/**
+ * Deletes what this run created, cluster-scoped RBAC included, with a client that ignores Ctrl-C.
+ * Objects another agent run still uses stay: the namespace's RBAC while another agent Job is active
+ * there, the nodes ClusterRole while another namespace's binding refers to it.
+ */
+async function removeCreated(
+  ctx: Context,
+  namespace: string,
+  jobName: string,
+  created: KubeObject[],
+): Promise<void> {
+  if (created.length === 0) return;
+  const removed: string[] = [];
+  const left: string[] = [];
+  try {
+    const kube = await createKubeClient({
+      ...ctx.kubeTarget,
+      env: ctx.env,
+      signal: AbortSignal.timeout(15_000),
+    });
+    const otherJobs = (
+      await kube.list("batch/v1", "Job", {
+        namespace,
+        labelSelector: `app.kubernetes.io/name=${AGENT_LABELS["app.kubernetes.io/name"]}`,
+      })
+    ).filter(
+      (j) =>
+        j.metadata?.name !== jobName &&
+        !records(j, "status", "conditions").some(
+          (c) => ["Complete", "Failed"].includes(text(c, "type") ?? "") && text(c, "status") === "True",
+        ),
+    );
+    const byKind = (kind: string) => created.filter((o) => o.kind === kind);
+    const order = ["ClusterRoleBinding", "ClusterRole", "RoleBinding", "Role", "ConfigMap", "ServiceAccount"];
+    for (const kind of order) {
+      for (const object of byKind(kind)) {
+        const namespaced = kind !== "ClusterRole";
+        if (namespaced && otherJobs.length > 0) {
+          left.push(`${describeObject(object)} (agent Job ${otherJobs[0]?.metadata?.name} still uses it)`);
+          continue;
+        }
+        if (kind === "ClusterRole") {
+          const users = (await kube.list("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")).filter(
+            (b) => text(b, "roleRef", "name") === object.metadata?.name,
+          );
+          if (users.length > 0) {
+            left.push(`${describeObject(object)} (bound by ${users[0]?.metadata?.name})`);
+            continue;
+          }
+        }
+        await kube.delete(refOf(object));
+        removed.push(describeObject(object));
+      }
+    }
+  } catch (error) {
+    ctx.out.warn(
+      `could not remove everything the agent created (${error instanceof Error ? error.message : String(error)}); left: ${created
+        .map(describeObject)
+        .filter((d) => !removed.includes(d))
+        .join(", ")}`,
+    );
+    return;
+  }
+  if (removed.length > 0) ctx.out.info(`removed what the agent created: ${removed.join(", ")}`);
+  if (left.length > 0) ctx.out.info(`left in place: ${left.join("; ")}`);
 }
 
 async function waitForAgentPod(

@@ -70,4 +70,52 @@ describe("sre-lab gameday with the real diagnose", () => {
     expect(card.rows[0].timeToFirstTokenMs).toBeGreaterThanOrEqual(card.rows[0].timeToFindingsMs);
     expect(kubelet.runs).toHaveLength(1);
   });
+
+  it("on another context with --yes: one question for the whole gameday, and its diagnose cleans up after itself", async () => {
+    world.react((api) =>
+      runDrillPods(api, "bad-image", () => ({
+        phase: "Pending",
+        containerStatuses: [
+          {
+            name: "app",
+            restartCount: 0,
+            ready: false,
+            image: "localhost:5001/sre-lab/target-app:does-not-exist",
+            state: { waiting: { reason: "ImagePullBackOff", message: "Back-off pulling image" } },
+          },
+        ],
+      })),
+    );
+    const kubeconfig = world.api.writeKubeconfig(world.home, { context: "staging" });
+    const args = [
+      "--context",
+      "staging",
+      "gameday",
+      "--only",
+      "bad-image",
+      "--report",
+      join(world.home, "s"),
+    ];
+    const options = {
+      path: world.tools.path,
+      env: { ...world.env, KUBECONFIG: kubeconfig, SRE_LAB_AGENT_JS: agentPath },
+    };
+    const refused = await runCli(args, options);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("the diagnose agent's ServiceAccount, Role, RoleBinding");
+
+    const run = await runCli([...args, "--yes", "-o", "json"], options);
+    expect(run.stderr).not.toContain("error:");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).rows[0]).toMatchObject({ finding: "ImagePullFailed", correct: true });
+    expect(run.stderr.match(/acting on context "staging"/g)).toHaveLength(1);
+    expect(kubelet.runs).toHaveLength(1);
+    const left = [
+      ...world.api.list("v1", "ServiceAccount", NS),
+      ...world.api.list("rbac.authorization.k8s.io/v1", "Role", NS),
+      ...world.api.list("rbac.authorization.k8s.io/v1", "ClusterRole"),
+      ...world.api.list("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ].filter((o) => o.metadata?.name?.startsWith("sre-lab-diagnose"));
+    expect(left).toEqual([]);
+  });
 });

@@ -4,6 +4,12 @@ import type { KubeClient, KubeObject } from "../../src/kube/client.js";
 import { runCli } from "../support/cli.js";
 import { type ChaosWorld, NS, startChaosWorld } from "./world.js";
 
+const warned: string[] = [];
+const quiet = {
+  out: { warn: (t: string) => warned.push(t), info: () => {}, debug: () => {} },
+  ask: undefined,
+} as never;
+
 function stubKube(context: string, server: string, namespace?: KubeObject): KubeClient {
   return {
     context,
@@ -28,13 +34,16 @@ describe("where chaos may act", () => {
 
   it("accepts the lab's context, and refuses a production-looking API server even there", async () => {
     await expect(
-      checkChaosTarget(stubKube("kind-sre-lab", "https://127.0.0.1:6443"), false),
+      checkChaosTarget(quiet, stubKube("kind-sre-lab", "https://127.0.0.1:6443"), { force: false }),
     ).resolves.toEqual({
+      lab: true,
       because: "context kind-sre-lab is the lab's",
       warnings: [],
     });
     await expect(
-      checkChaosTarget(stubKube("kind-sre-lab", "https://api.prod.example.com:6443"), false),
+      checkChaosTarget(quiet, stubKube("kind-sre-lab", "https://api.prod.example.com:6443"), {
+        force: false,
+      }),
     ).rejects.toThrow(
       'refusing to break API server https://api.prod.example.com:6443: it looks like production ("prod")',
     );
@@ -42,21 +51,29 @@ describe("where chaos may act", () => {
 
   it("accepts another context only when the app namespace is labelled as the lab's", async () => {
     const labelled = { metadata: { name: NS, labels: { "app.kubernetes.io/part-of": "sre-lab" } } };
-    await expect(checkChaosTarget(stubKube("staging", "https://10.0.0.1", labelled), false)).resolves.toEqual(
-      {
-        because: "namespace sre-lab-app is labelled app.kubernetes.io/part-of=sre-lab",
-        warnings: [],
-      },
+    await expect(
+      checkChaosTarget(quiet, stubKube("staging", "https://10.0.0.1", labelled), { force: false }),
+    ).resolves.toEqual({
+      lab: true,
+      because: "namespace sre-lab-app is labelled app.kubernetes.io/part-of=sre-lab",
+      warnings: [],
+    });
+    await expect(
+      checkChaosTarget(quiet, stubKube("staging", "https://10.0.0.1", { metadata: { name: NS } }), {
+        force: false,
+      }),
+    ).rejects.toThrow(
+      "refusing to break context \"staging\": it is not the lab's (kind-sre-lab): namespace sre-lab-app there is not labelled as the lab's",
     );
     await expect(
-      checkChaosTarget(stubKube("staging", "https://10.0.0.1", { metadata: { name: NS } }), false),
+      checkChaosTarget(quiet, stubKube("staging", "https://10.0.0.1"), { force: false }),
     ).rejects.toThrow(
-      "refusing to break context \"staging\": it is not the lab's (kind-sre-lab) and namespace sre-lab-app is not labelled as the lab's",
+      'refusing to break context "staging": it is not the lab\'s (kind-sre-lab): namespace sre-lab-app does not exist there',
     );
-    await expect(checkChaosTarget(stubKube("staging", "https://10.0.0.1"), false)).rejects.toThrow(
-      "namespace sre-lab-app does not exist there",
-    );
-    await expect(checkChaosTarget(stubKube("staging", "https://10.0.0.1"), true)).resolves.toEqual({
+    await expect(
+      checkChaosTarget(quiet, stubKube("staging", "https://10.0.0.1"), { force: true }),
+    ).resolves.toEqual({
+      lab: false,
       because: "--force",
       warnings: ['--force: acting on context "staging", which is not the lab\'s'],
     });
@@ -94,7 +111,10 @@ describe("chaos on the wrong cluster (CLI)", () => {
     expect(run.stderr).toBe(
       [
         'error: refusing to break context "prod-eu": it looks like production ("prod")',
-        "hint: chaos is for the lab (--context kind-sre-lab); pass --force only for a throwaway cluster",
+        `  sre-lab chaos would write to context "prod-eu" (${world.api.url}):`,
+        "    - drill Deployments, ConfigMaps and Pods in namespace sre-lab-app; edits to the lab's own Deployment there",
+        "    - node-failure: stops a kind node container (docker stop) of the lab",
+        "hint: sre-lab chaos is for the lab (--context kind-sre-lab); pass --force only for a throwaway cluster",
         "",
       ].join("\n"),
     );
@@ -120,7 +140,7 @@ describe("chaos on the wrong cluster (CLI)", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('error: refusing to break context "staging"');
     expect(run.stderr).toContain(
-      "hint: use --context kind-sre-lab, or label the lab's namespace (kubectl label namespace sre-lab-app app.kubernetes.io/part-of=sre-lab), or pass --force",
+      "hint: pass --yes to break it anyway, or use --context kind-sre-lab, or label the lab's namespace (kubectl label namespace sre-lab-app app.kubernetes.io/part-of=sre-lab)",
     );
   });
 

@@ -111,10 +111,19 @@ describe("flags → options", () => {
   const base: DiagnoseFlags = { ai: true, model: "phi3:mini", timeout: "10m", output: "text" };
   it.each<[string, string | undefined, Partial<DiagnoseFlags>, Record<string, unknown>]>([
     [
-      "in the cluster by default",
+      "in the cluster on the lab, read-only elsewhere (decided against the cluster)",
       "web",
       {},
-      { target: { kind: "live", pod: "web", namespace: undefined, where: "cluster" }, mode: "analyze" },
+      { target: { kind: "live", pod: "web", namespace: undefined, where: "auto" }, mode: "analyze" },
+    ],
+    [
+      "--in-cluster",
+      "web",
+      { inCluster: true, yes: true },
+      {
+        target: { kind: "live", pod: "web", namespace: undefined, where: "cluster" },
+        consent: { yes: true, force: false },
+      },
     ],
     [
       "--local",

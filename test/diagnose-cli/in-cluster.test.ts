@@ -122,7 +122,7 @@ describe("diagnose through the in-cluster agent", () => {
   });
 
   it("runs the agent's code from its ConfigMap with plain node, outside any node_modules", async () => {
-    const run = await diagnose("--no-ai");
+    const run = await diagnose("--no-ai", "--keep");
     expect(run.code).toBe(0);
     const agentRun = kubelet.runs[0]!;
     expect(relative(repoRoot, agentRun.dir).startsWith("..")).toBe(true);
@@ -147,7 +147,7 @@ describe("diagnose through the in-cluster agent", () => {
   });
 
   it("gives the agent a least-privilege identity: no secrets, no writes, no other namespaces", async () => {
-    const run = await diagnose("--no-ai");
+    const run = await diagnose("--no-ai", "--keep");
     expect(run.code).toBe(0);
     const role = api.get("rbac.authorization.k8s.io/v1", "Role", "shop", "sre-lab-diagnose") as KubeObject & {
       rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
@@ -469,6 +469,15 @@ describe("when the agent cannot run", () => {
     };
   };
   const all = ["get", "list", "watch", "create", "patch", "update", "delete"];
+  /** What a namespace admin reads of the owner kinds (the agent's Role grants their get). */
+  const namespaceAdminReads = [
+    {
+      apiGroups: ["apps"],
+      resources: ["replicasets", "deployments", "statefulsets", "daemonsets"],
+      verbs: all,
+    },
+    { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: all },
+  ];
 
   it("a namespace admin still gets a diagnosis, without the node, and is told why", async () => {
     const userEnv = namespaceUser([
@@ -477,13 +486,16 @@ describe("when the agent cannot run", () => {
         resources: ["pods", "pods/log", "events", "serviceaccounts", "configmaps"],
         verbs: all,
       },
-      { apiGroups: ["apps"], resources: ["replicasets", "deployments"], verbs: all },
-      { apiGroups: ["batch"], resources: ["jobs"], verbs: all },
+      ...namespaceAdminReads,
       { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: all },
     ]);
     const run = await runRecorded(["diagnose", OOM_POD.name, "-n", "shop", "--no-ai"], { env: userEnv });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("1. OOMKilled");
+    // Said up front (SelfSubjectAccessReview), then by the API server itself.
+    expect(run.stderr).toContain(
+      "warning: without permission to create clusterroles.rbac.authorization.k8s.io (cluster-wide), patch clusterroles.rbac.authorization.k8s.io (cluster-wide), delete clusterroles.rbac.authorization.k8s.io (cluster-wide), create clusterrolebindings.rbac.authorization.k8s.io (cluster-wide)",
+    );
     expect(run.stderr).toContain(
       "warning: cannot let the agent read nodes (clusterroles.rbac.authorization.k8s.io",
     );
@@ -496,10 +508,40 @@ describe("when the agent cannot run", () => {
     ]);
     const run = await runRecorded(["diagnose", OOM_POD.name, "-n", "shop"], { env: userEnv });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(
-      'error: cannot create the agent\'s ServiceAccount and Role in namespace "shop": serviceaccounts "sre-lab-diagnose" is forbidden',
+    const lines = run.stderr.split("\n");
+    expect(lines[0]).toMatch(
+      /^error: missing permission for the in-cluster agent as context "kind-sre-lab": create serviceaccounts in namespace shop \(and \d+ more\)$/,
     );
-    expect(run.stderr).toContain("or run the agent on this machine with --local");
+    expect(lines).toContain("  cannot create roles.rbac.authorization.k8s.io in namespace shop");
+    expect(lines).toContain("  cannot create jobs.batch in namespace shop");
+    expect(run.stderr).toContain(
+      "hint: check with: kubectl auth can-i create serviceaccounts -n shop; or run read-only with --local",
+    );
+    expect(run.stderr).not.toContain("forbidden"); // stopped before any write was tried
+    expect(api.requests.filter((r) => r.user.endsWith(":dev") && r.verb === "patch")).toEqual([]);
+    expect(jobs()).toEqual([]);
+  });
+
+  it("a user who may not grant what the agent's Role grants is told so up front (RBAC escalation)", async () => {
+    const userEnv = namespaceUser([
+      {
+        apiGroups: [""],
+        resources: ["pods", "pods/log", "events", "serviceaccounts", "configmaps"],
+        verbs: all,
+      },
+      // No statefulsets, daemonsets or cronjobs: the API server would refuse the agent's Role.
+      { apiGroups: ["apps"], resources: ["replicasets", "deployments"], verbs: all },
+      { apiGroups: ["batch"], resources: ["jobs"], verbs: all },
+      { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: all },
+    ]);
+    const run = await runRecorded(["diagnose", OOM_POD.name, "-n", "shop", "--no-ai"], { env: userEnv });
+    expect(run.code).toBe(1);
+    expect(run.stderr.split("\n")[0]).toBe(
+      'error: missing permission for the in-cluster agent as context "kind-sre-lab": grant the agent\'s Role get statefulsets.apps in namespace shop, get daemonsets.apps in namespace shop, get cronjobs.batch in namespace shop: you do not hold them yourself (RBAC lets you grant only what you hold, or with the escalate and bind verbs on roles)',
+    );
+    expect(api.list("rbac.authorization.k8s.io/v1", "Role", "shop").map((r) => r.metadata?.name)).toEqual([
+      "dev",
+    ]);
     expect(jobs()).toEqual([]);
   });
 

@@ -63,6 +63,8 @@ const local = (...args: string[]) =>
 
 describe("diagnose --local", () => {
   it("collects with the user's client, creates nothing in the cluster, and asks the given Ollama", async () => {
+    await api.waitFor("v1", "ServiceAccount", "shop", "default", () => true);
+    const versionBefore = api.resourceVersion;
     const run = await local("--ollama-url", ollama.url, "-o", "json");
     expect(run.stderr).not.toContain("error:");
     expect(run.code).toBe(0);
@@ -72,7 +74,12 @@ describe("diagnose --local", () => {
       "prometheus: container checkout-api memory working set peaked at 250Mi of its 256Mi limit (98%) over the last 15m, now 80Mi",
     );
     expect(doc.analysis).toMatchObject({ text: "Root cause: OOMKilled." });
-    expect(api.requests.filter((r) => r.method !== "GET")).toEqual([]);
+    // Nothing written: the only requests that are not reads are SelfSubjectAccessReviews, which
+    // store nothing, and the store's resourceVersion did not move.
+    expect(
+      api.requests.filter((r) => r.method !== "GET" && !r.path.endsWith("/selfsubjectaccessreviews")),
+    ).toEqual([]);
+    expect(api.resourceVersion).toBe(versionBefore);
     expect(api.list("batch/v1", "Job", "shop")).toEqual([]);
     for (const secret of PLANTED_SECRETS)
       expect(JSON.stringify(ollama.requests) + run.stdout).not.toContain(secret);

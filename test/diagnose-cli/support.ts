@@ -34,7 +34,13 @@ class Recorder extends Writable {
 
 export async function runRecorded(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; path?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    path?: string;
+    /** Answers the write guard's typed question; without it there is no one to ask (as in CI). */
+    ask?: (question: string) => Promise<string>;
+  } = {},
 ): Promise<DiagnoseRun> {
   const writes: Write[] = [];
   const env = { PATH: options.path ?? "/nonexistent", HOME: "/nonexistent-home", ...options.env };
@@ -44,6 +50,7 @@ export async function runRecorded(
     env,
     host: fakeHost(),
     ...(options.signal ? { signal: options.signal } : {}),
+    ask: options.ask,
   });
   const text = (stream: Write["stream"]) =>
     writes

@@ -43,6 +43,8 @@ export async function runCli(
     signal?: AbortSignal;
     /** Answers yes/no questions; without it there is no one to ask (as in CI). */
     confirm?: (question: string) => Promise<boolean>;
+    /** Answers typed questions (the write guard's); without it there is no one to ask. */
+    ask?: (question: string) => Promise<string>;
   } = {},
 ): Promise<CliRun> {
   const stdout = new Capture(options.tty ?? false);
@@ -56,6 +58,7 @@ export async function runCli(
     ...(options.signal ? { signal: options.signal } : {}),
     // Without an answerer there is no one to ask, as in CI (never the test runner's terminal).
     confirm: options.confirm,
+    ask: options.ask,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -158,21 +158,32 @@ describe("sre-lab up", () => {
       tool: "kubectl",
       argsPrefix: ["--context", "lab-server", "apply", "--server-side", "--force-conflicts", "-k"],
     });
-    const run = await runCli(
-      [
-        "--context",
-        "lab-server",
-        "up",
-        "--provider",
-        "existing",
-        "--repo-url",
-        "https://github.com/acme/lab.git",
-        "--revision",
-        "main",
-        "--skip-model",
-      ],
-      { path: lab.tools.path, env: { ...lab.env, KUBECONFIG: kubeconfig } },
+    const args = [
+      "--context",
+      "lab-server",
+      "up",
+      "--provider",
+      "existing",
+      "--repo-url",
+      "https://github.com/acme/lab.git",
+      "--revision",
+      "main",
+      "--skip-model",
+    ];
+    const options = { path: lab.tools.path, env: { ...lab.env, KUBECONFIG: kubeconfig } };
+    // Not the lab's context, and no one to ask: the write guard says what would be written, and stops.
+    const refused = await runCli(args, options);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.split("\n")[0]).toBe(
+      'error: refusing to write to context "lab-server": it is not the lab\'s (kind-sre-lab): namespace sre-lab-app does not exist there',
     );
+    expect(refused.stderr).toContain("Argo CD ");
+    expect(refused.stderr).toContain("hint: pass --yes to write to it anyway");
+    expect(lab.tools.commandLines().filter((l) => l.includes(" apply "))).toEqual([]);
+    expect(lab.api.list("argoproj.io/v1alpha1", "Application", "argocd")).toEqual([]);
+
+    const run = await runCli([...args, "--yes"], options);
+    expect(run.stderr).toContain('warning: --yes: acting on context "lab-server", which is not the lab\'s');
     expect(run.stderr).not.toContain("error:");
     expect(run.code).toBe(0);
     lab.tools.assertAllUsed();

@@ -24,6 +24,7 @@ export interface ChaosFlags {
   revert?: boolean;
   timeout?: string;
   force?: boolean;
+  yes?: boolean;
   output: OutputFormat;
 }
 
@@ -129,7 +130,12 @@ export async function chaosScenarioCommand(
     throw new UsageError(`unknown chaos scenario "${name}"`, { hint: "sre-lab chaos list shows them" });
   }
   const scenario = scenarioNamed(name);
-  const options = { force: flags.force === true, timeoutMs: timeoutOf(flags), stderr };
+  const options = {
+    force: flags.force === true,
+    yes: flags.yes === true,
+    timeoutMs: timeoutOf(flags),
+    stderr,
+  };
   if (flags.revert) {
     const report = await revertScenario(ctx, scenario, options);
     if (flags.output === "json") ctx.out.data(JSON.stringify(report, null, 2));
@@ -144,10 +150,10 @@ export async function chaosScenarioCommand(
 
 export async function chaosResetCommand(
   ctx: Context,
-  flags: { force?: boolean; output: OutputFormat },
+  flags: { force?: boolean; yes?: boolean; output: OutputFormat },
   stderr: NodeJS.WritableStream,
 ): Promise<void> {
-  const reports = await resetLab(ctx, { force: flags.force === true, stderr });
+  const reports = await resetLab(ctx, { force: flags.force === true, yes: flags.yes === true, stderr });
   if (flags.output === "json") ctx.out.data(JSON.stringify(reports, null, 2));
   else ctx.out.data(renderReverts(reports, ctx.out.dataStyle));
   const failed = reports.filter((r) => r.error);

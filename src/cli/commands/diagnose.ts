@@ -4,6 +4,7 @@ import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
 import { InterruptedError, UsageError } from "../../core/errors.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
+import { checkSaveTarget } from "../../diagnose/save-bundle.js";
 import { validateNamespace, validatePodName } from "../../diagnose/target.js";
 import { normalizeHost } from "../../ollama/client.js";
 import type { OutputFormat } from "../main.js";
@@ -18,7 +19,10 @@ export interface DiagnoseFlags {
   model: string;
   ollamaUrl?: string;
   local?: boolean;
+  inCluster?: boolean;
   keep?: boolean;
+  yes?: boolean;
+  force?: boolean;
   timeout: string;
   output: OutputFormat;
 }
@@ -37,6 +41,7 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
     for (const [flag, set] of [
       ["--namespace", flags.namespace !== undefined],
       ["--local", flags.local === true],
+      ["--in-cluster", flags.inCluster === true],
       ["--keep", flags.keep === true],
     ] as const) {
       if (set)
@@ -44,6 +49,11 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
           hint: usage,
         });
     }
+  }
+  if (flags.local && flags.inCluster) {
+    throw new UsageError("--local runs the agent on this machine, and --in-cluster as a Job in the cluster", {
+      hint: "drop one of them",
+    });
   }
   if (flags.local && flags.keep) {
     throw new UsageError("--keep keeps the agent's Job, and --local runs no Job", {
@@ -66,7 +76,7 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
       kind: "live",
       pod: pod ?? "",
       namespace: flags.namespace,
-      where: flags.local ? "local" : "cluster",
+      where: flags.local ? "local" : flags.inCluster ? "cluster" : "auto",
     };
   }
   return {
@@ -74,14 +84,22 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
     mode: flags.printPrompt ? "prompt" : flags.ai ? "analyze" : "no-ai",
     model: flags.model.trim(),
     ollamaUrl,
-    saveBundle: flags.saveBundle === undefined ? undefined : saveTarget(flags.saveBundle),
+    saveBundle:
+      flags.saveBundle === undefined
+        ? undefined
+        : saveTarget(flags.saveBundle, flags.force === true, flags.bundle),
     keep: flags.keep === true,
+    consent: { yes: flags.yes === true, force: flags.force === true },
     timeoutMs,
   };
 }
 
 /** Checked before anything runs, so a typo does not cost a whole diagnosis. */
-function saveTarget(file: string): { path: string; format: "json" | "yaml" } {
+function saveTarget(
+  file: string,
+  overwrite: boolean,
+  input: string | undefined,
+): { path: string; format: "json" | "yaml"; overwrite: boolean } {
   const path = resolve(file);
   const parent = dirname(path);
   if (!existsSync(parent) || !statSync(parent).isDirectory()) {
@@ -89,13 +107,9 @@ function saveTarget(file: string): { path: string; format: "json" | "yaml" } {
       hint: "create it first, or choose another path",
     });
   }
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new UsageError(`--save-bundle ${file} is a directory`, {
-      hint: "give a file name, e.g. bundle.json",
-    });
-  }
+  checkSaveTarget(file, overwrite, input);
   const ext = extname(path).toLowerCase();
-  return { path, format: ext === ".yaml" || ext === ".yml" ? "yaml" : "json" };
+  return { path, format: ext === ".yaml" || ext === ".yml" ? "yaml" : "json", overwrite };
 }
 
 export async function diagnoseCommand(

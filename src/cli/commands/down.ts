@@ -3,6 +3,7 @@ import type { Context } from "../../core/context.js";
 import type { Styler } from "../../core/output.js";
 import { type DownEntry, type DownResult, describePart, runDown } from "../../lab/down.js";
 import { resolveModelCacheDir } from "../../lab/model-cache.js";
+import { refuseOtherContext } from "../../lab/write-guard.js";
 import type { OutputFormat } from "../main.js";
 
 export interface DownCommandOptions {
@@ -30,6 +31,7 @@ export function renderDown(result: DownResult, style: Styler): string {
 }
 
 export async function downCommand(ctx: Context, options: DownCommandOptions): Promise<DownResult> {
+  refuseOtherContext("sre-lab down", ctx.kubeTarget.context);
   const result = await runDown(ctx, {
     keepRegistry: options.keepRegistry === true,
     purge: options.purge === true,

@@ -12,6 +12,7 @@ export interface GamedayFlags {
   report?: string;
   timeout?: string;
   force?: boolean;
+  yes?: boolean;
   output: OutputFormat;
 }
 
@@ -42,6 +43,7 @@ export async function gamedayCommand(
     only,
     timeoutMs,
     force: flags.force === true,
+    yes: flags.yes === true,
     stderr,
     diagnoser: labDiagnoser(ctx),
     reportDir,

@@ -1,15 +1,33 @@
 /** `sre-lab sync`: republish manifests/ and wait for Argo CD to roll the change out. */
 import type { Context } from "../../core/context.js";
+import { KUBE_CONTEXT } from "../../lab/config.js";
 import { runSync } from "../../lab/sync.js";
+import { guardClusterWrite, kubeWriteTarget, syncWrites } from "../../lab/write-guard.js";
 import type { OutputFormat } from "../main.js";
 import { parseDuration } from "./up.js";
 
+export interface SyncFlags {
+  timeout: string;
+  output: OutputFormat;
+  yes?: boolean;
+  force?: boolean;
+}
+
 export async function syncCommand(
   ctx: Context,
-  flags: { timeout: string; output: OutputFormat },
+  flags: SyncFlags,
   stderr: NodeJS.WritableStream,
 ): Promise<void> {
   const waitTimeoutMs = parseDuration(flags.timeout);
+  // Without --context, sync acts on the lab's own context (kind-sre-lab).
+  if (ctx.kubeTarget.context !== undefined && ctx.kubeTarget.context !== KUBE_CONTEXT) {
+    await guardClusterWrite(
+      ctx,
+      kubeWriteTarget(await ctx.kube()),
+      { command: "sre-lab sync", verb: "write to", writes: syncWrites() },
+      { yes: flags.yes === true, force: flags.force === true },
+    );
+  }
   const result = await runSync(ctx, { waitTimeoutMs, live: ctx.out.stderrIsTTY && !ctx.env.CI, stderr });
   if (flags.output === "json") {
     ctx.out.data(JSON.stringify(result, null, 2));

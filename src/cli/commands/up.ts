@@ -11,6 +11,7 @@ import type { OutputFormat } from "../main.js";
 
 export interface UpFlags {
   yes?: boolean;
+  force?: boolean;
   persist?: boolean;
   sysctl: boolean;
   recreate?: boolean;
@@ -157,14 +158,58 @@ export function renderPlan(plan: PlanEntry[]): string {
   return lines.join("\n");
 }
 
+/**
+ * The write guard for `--provider existing` (the kind provider writes only to the lab it creates).
+ * A dry run asks nothing and contacts no cluster: it says what a real run would need.
+ */
+async function guardExisting(ctx: Context, flags: UpFlags, options: UpOptions): Promise<string | undefined> {
+  if (options.provider !== "existing") return undefined;
+  const guard = await import("../../lab/write-guard.js");
+  const plan = {
+    command: "sre-lab up --provider existing",
+    verb: "write to",
+    writes: guard.gitopsWrites(),
+  };
+  if (options.dryRun) {
+    const context = ctx.kubeTarget.context ?? "";
+    const verdict = await guard.classifyTarget({ context, server: "(not contacted: --dry-run)" });
+    if (verdict.lab) return undefined;
+    const needs = verdict.production
+      ? "--force"
+      : "--yes (or the context's name typed on a terminal), unless its sre-lab-app namespace is labelled as the lab's";
+    const why = verdict.production
+      ? `it looks like production ("${verdict.production.word}")`
+      : "which is not the lab's context";
+    const note = `a real run writes to context "${context}", ${why}: it needs ${needs}`;
+    ctx.out.warn(note);
+    return note;
+  }
+  const kube = await ctx.kube();
+  await guard.guardClusterWrite(ctx, guard.kubeWriteTarget(kube), plan, {
+    yes: flags.yes === true,
+    force: flags.force === true,
+  });
+  return undefined;
+}
+
 export async function upCommand(ctx: Context, flags: UpFlags, stderr: NodeJS.WritableStream): Promise<void> {
   const options = toUpOptions(flags, ctx);
+  const guardNote = await guardExisting(ctx, flags, options);
   const { planUp, runUp } = await import("../../lab/up/flow.js");
   if (options.dryRun) {
     const { plan, blocking } = await planUp(ctx, options);
     ctx.out.data(
       flags.output === "json"
-        ? JSON.stringify({ dryRun: true, wouldStart: blocking === undefined, plan }, null, 2)
+        ? JSON.stringify(
+            {
+              dryRun: true,
+              wouldStart: blocking === undefined,
+              ...(guardNote ? { guard: guardNote } : {}),
+              plan,
+            },
+            null,
+            2,
+          )
         : renderPlan(plan),
     );
     // The same error, and exit code, the real run would stop with at its preflight.

@@ -61,7 +61,7 @@ export function parseServiceAccountUser(username: string): { namespace: string; 
 const publicInfoPaths = ["/version", "/version/", "/healthz", "/livez", "/readyz"];
 const discoveryPrefixes = ["/api", "/apis", "/openapi", "/version"];
 
-interface PolicyRule {
+export interface PolicyRule {
   verbs: string[];
   apiGroups: string[];
   resources: string[];
@@ -175,6 +175,11 @@ export class Authorizer {
   private list(kind: string, namespace?: string): KubeObject[] {
     const def = this.resources.byKind("rbac.authorization.k8s.io/v1", kind);
     return def === undefined ? [] : this.store.list(def, namespace);
+  }
+
+  /** The rules of a Role (in `namespace`) or ClusterRole; empty when it does not exist. */
+  rulesOfRole(kind: string, name: string, namespace: string): PolicyRule[] {
+    return this.roleRules(kind, name, namespace);
   }
 
   private roleRules(kind: string, name: string, namespace: string): PolicyRule[] {

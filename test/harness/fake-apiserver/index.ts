@@ -75,6 +75,12 @@ export interface FakeApiServer {
   readonly adminToken: string;
   /** Every request, in arrival order. */
   readonly requests: RecordedRequest[];
+  /**
+   * The requests that write to the cluster (create, update, patch, delete, deletecollection), in
+   * arrival order. Access reviews are POSTs the server answers and stores nothing for (like
+   * `kubectl auth can-i`), so they are not writes.
+   */
+  writeRequests(): RecordedRequest[];
   /** Errors thrown by the Job handler or the fake controllers. */
   readonly controllerErrors: unknown[];
   /** The current global resourceVersion. */
@@ -279,6 +285,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     caCertificate,
     adminToken: tokens.adminToken,
     requests,
+    writeRequests: () =>
+      requests.filter(
+        (r) =>
+          ["create", "update", "patch", "delete", "deletecollection"].includes(r.verb) &&
+          !/\/(selfsubjectaccessreviews|selfsubjectrulesreviews|selfsubjectreviews)$/.test(r.path),
+      ),
     get controllerErrors() {
       return jobs.errors;
     },

@@ -140,6 +140,10 @@ export class Registry {
       throw notFound(this.namespaceDef, namespace);
   }
 
+  exists(def: ResourceDef, namespace: string | undefined, name: string): boolean {
+    return this.store.get(def, namespace, name) !== undefined;
+  }
+
   get(def: ResourceDef, namespace: string | undefined, name: string): KubeObject {
     const found = this.store.get(def, namespace, name);
     if (found === undefined) throw notFound(def, name);

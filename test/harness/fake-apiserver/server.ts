@@ -39,6 +39,7 @@ import {
   unauthorized,
   unsupportedMediaType,
 } from "./errors.js";
+import { checkRbacEscalation } from "./escalation.js";
 import type { LogBook, LogQuery } from "./logs.js";
 import type { KubeObject } from "./objects.js";
 import { clone, isObject, metaOf, pathValue } from "./objects.js";
@@ -543,6 +544,7 @@ export class RequestHandler {
       case "POST": {
         if (name !== undefined) throw methodNotSupported(def, "create");
         const body = await readObjectBody(req);
+        checkRbacEscalation(this.deps.authorizer, user, def, namespace, nameOf(body), body);
         sendJson(
           res,
           201,
@@ -553,6 +555,7 @@ export class RequestHandler {
       case "PUT": {
         if (name === undefined) throw methodNotSupported(def, "update");
         const body = await readObjectBody(req);
+        checkRbacEscalation(this.deps.authorizer, user, def, namespace, name, body);
         if (subresource === "scale") {
           sendJson(res, 200, this.updateScale(def, namespace, name, body, req, url));
           return;
@@ -591,6 +594,22 @@ export class RequestHandler {
             pathValue(patched, ["spec", "replicas"]) ?? pathValue(current, ["spec", "replicas"]);
           sendJson(res, 200, this.updateScale(def, namespace, name, { spec: { replicas } }, req, url));
           return;
+        }
+        if (contentType === applyPatchType) {
+          // A server-side apply that creates is authorized as a create too (the patch handler's
+          // createAuthorizerAttributes), and RBAC objects are checked for escalation.
+          if (!registry.exists(def, namespace, name)) {
+            const create = this.attrs(user, "create", def.group, def.resource, "", namespace ?? "", name);
+            if (!this.deps.authorizer.authorize(create).allowed) {
+              throw forbidden(def.group, def.resource, name, forbiddenMessage(create));
+            }
+          }
+          checkRbacEscalation(this.deps.authorizer, user, def, namespace, name, parseApplyBody(raw));
+        } else if (
+          def.group === "rbac.authorization.k8s.io" &&
+          contentType !== "application/json-patch+json"
+        ) {
+          checkRbacEscalation(this.deps.authorizer, user, def, namespace, name, safeJson(raw));
         }
         const result = registry.patch(def, namespace, name, contentType, raw, {
           ...options,
@@ -830,5 +849,27 @@ export class RequestHandler {
     if (decision.reason !== "") status.reason = decision.reason;
     review.status = status;
     return review;
+  }
+}
+
+function nameOf(body: unknown): string {
+  const meta = isObject(body) && isObject(body.metadata) ? body.metadata : {};
+  return typeof meta.name === "string" ? meta.name : "";
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An apply body is YAML or JSON. */
+function parseApplyBody(raw: string): unknown {
+  try {
+    return parseYaml(raw);
+  } catch {
+    return undefined;
   }
 }
