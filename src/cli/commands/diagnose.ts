@@ -2,12 +2,12 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
+import { parseDuration } from "../../core/duration.js";
 import { UsageError } from "../../core/errors.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
 import { validateNamespace, validatePodName } from "../../diagnose/target.js";
 import { normalizeHost } from "../../ollama/client.js";
 import type { OutputFormat } from "../main.js";
-import { parseDuration } from "./up.js";
 
 export interface DiagnoseFlags {
   namespace?: string;
@@ -50,9 +50,8 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
       hint: "drop one of them",
     });
   }
-  const timeoutMs = parseDuration(flags.timeout);
-  if (timeoutMs < 1_000)
-    throw new UsageError(`--timeout ${flags.timeout} is too short`, { hint: "for example --timeout 10m" });
+  // The agent Job's activeDeadlineSeconds is whole seconds.
+  const timeoutMs = parseDuration(flags.timeout, "--timeout", { minMs: 1_000 });
   if (flags.model.trim() === "")
     throw new UsageError("--model is empty", { hint: "for example --model phi3:mini" });
   const ollamaUrl = flags.ollamaUrl === undefined ? undefined : normalizeHost(flags.ollamaUrl);

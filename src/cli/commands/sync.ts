@@ -1,8 +1,8 @@
 /** `sre-lab sync`: republish manifests/ and wait for Argo CD to roll the change out. */
 import type { Context } from "../../core/context.js";
+import { parseDuration } from "../../core/duration.js";
 import { runSync } from "../../lab/sync.js";
 import type { OutputFormat } from "../main.js";
-import { parseDuration } from "./up.js";
 
 export async function syncCommand(
   ctx: Context,
