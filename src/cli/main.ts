@@ -9,6 +9,7 @@ import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
+import { detectPrefix, rewriteHints } from "./invocation.js";
 import { VERSION } from "./version.js";
 
 export interface CliDeps {
@@ -43,8 +44,8 @@ export interface GlobalOptions {
 
 export type OutputFormat = "text" | "json";
 
-export function outputOption(): Option {
-  return new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+export function outputOption(formats: readonly string[] = ["text", "json"]): Option {
+  return new Option("-o, --output <format>", "output format").choices(formats).default("text");
 }
 
 async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: AbortSignal): Promise<Context> {
@@ -55,6 +56,7 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     env: deps.env,
     verbose: globals.verbose === true,
     noColor: !globals.color,
+    rewrite: hintRewriter(deps.env),
   });
   const [{ createExecaRunner }, { systemHost }, { systemClock }] = await Promise.all([
     import("../exec/runner.js"),
@@ -127,8 +129,8 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .helpOption("-h, --help", "show help")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
-      writeOut: (text) => deps.stdout.write(text),
-      writeErr: (text) => deps.stderr.write(text),
+      writeOut: (text) => deps.stdout.write(hintRewriter(deps.env)(text)),
+      writeErr: (text) => deps.stderr.write(hintRewriter(deps.env)(text)),
     })
     .exitOverride();
 
@@ -227,8 +229,12 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .description(
       "explain why a pod is failing: evidence, findings root cause first, and an explanation by the local model",
     )
-    .argument("[pod]", "the pod's name (not with --bundle)")
+    .argument(
+      "[target]",
+      "a pod, or TYPE/NAME as kubectl takes it (pod/x, deploy/x, sts/x, ds/x, job/x, cronjob/x: the owner's most relevant failing pod); none: triage the namespace",
+    )
     .option("-n, --namespace <ns>", "the pod's namespace (default: the context's namespace, else default)")
+    .option("-A, --all-namespaces", "triage: every namespace's pods that are not healthy (no target)")
     .option("--bundle <file>", "analyse a saved evidence bundle (JSON or YAML); no cluster is contacted")
     .option(
       "--save-bundle <file>",
@@ -248,7 +254,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       "deadline for the whole diagnosis (the agent Job's activeDeadlineSeconds)",
       "10m",
     )
-    .addOption(outputOption())
+    .addOption(outputOption(["text", "json", "yaml"]))
     .action(
       async (
         pod: string | undefined,
@@ -344,14 +350,17 @@ export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): 
     signal = controller.signal;
     removeHandlers = installSignalHandlers(controller, deps.stderr);
   }
+  let normalized = args;
   try {
-    await buildProgram(deps, signal).parseAsync(args, { from: "user" });
+    normalized = normalizeVerbosity(args);
+    await buildProgram(deps, signal).parseAsync(normalized, { from: "user" });
     if (signal.aborted) throw new InterruptedError();
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander already printed its message (and the help hint) on stderr.
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.ok;
+      // --help, --version and `help [command]` end with exit code 0.
+      if (error.exitCode === 0) return ExitCode.ok;
       return ExitCode.usage;
     }
     const shown = signal.aborted && !(error instanceof UsageError) ? new InterruptedError() : error;
@@ -360,10 +369,10 @@ export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): 
       import("./errors.js"),
       import("../core/output.js"),
     ]);
-    const verbose = args.includes("-v") || args.includes("--verbose");
+    const verbose = normalized.includes("-v") || normalized.includes("--verbose");
     const style = makeStyler(colorEnabled(deps.stderr, deps.env, args.includes("--no-color")));
     const { text, exitCode } = renderError(shown, style, verbose);
-    deps.stderr.write(text);
+    deps.stderr.write(hintRewriter(deps.env)(text));
     return exitCode;
   } finally {
     removeHandlers();
@@ -383,4 +392,43 @@ function installSignalHandlers(controller: AbortController, stderr: NodeJS.Writa
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   };
+}
+
+/**
+ * kubectl's verbosity forms, before commander sees them: `-v=6`, `--v=6`, `--verbose=6` (and `-v6`)
+ * mean --verbose for any level from 1 to 10 and nothing for 0. Anything else after `-v=` is a
+ * usage error that says what is accepted. Arguments after `--` are left alone.
+ */
+export function normalizeVerbosity(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const match = /^(?:-v=?|--v=|--verbose=)(.*)$/.exec(arg);
+    if (!match || arg === "-v") {
+      out.push(arg);
+      continue;
+    }
+    const level = match[1] ?? "";
+    if (!/^\d+$/.test(level) || Number(level) > 10) {
+      throw new UsageError(`invalid verbosity ${JSON.stringify(arg)}`, {
+        hint: "use -v or --verbose, or kubectl's -v=N with N from 0 to 10 (1 and above turn --verbose on)",
+      });
+    }
+    if (Number(level) > 0) out.push("--verbose");
+  }
+  return out;
+}
+
+let rewriter: { env: NodeJS.ProcessEnv; apply: (text: string) => string } | undefined;
+
+/** The one place that decides how hints name the CLI (src/cli/invocation.ts); decided once per env. */
+function hintRewriter(env: NodeJS.ProcessEnv): (text: string) => string {
+  if (rewriter?.env !== env) {
+    const prefix = detectPrefix(env);
+    rewriter = { env, apply: (text) => rewriteHints(text, prefix) };
+  }
+  return rewriter.apply;
 }

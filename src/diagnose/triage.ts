@@ -72,7 +72,7 @@ export interface TriageEntry {
   detail: string;
   /** The first command to run, complete and pasteable. */
   command: string;
-  /** `diagnose` for the full story with the model (the CLI prefix is added by the renderer). */
+  /** `sre-lab diagnose TYPE/NAME -n NS`: the full story with the model (the CLI output layer turns it into `npx sre-lab …` when needed). */
   diagnose: string;
 }
 
@@ -161,7 +161,7 @@ export function triagePods(
       finding,
       detail: sanitizeLine(finding.summary),
       command: firstCommand(first.state, finding),
-      diagnose: `diagnose ${targetOf(first.state.owner)} -n ${first.state.namespace}`,
+      diagnose: `sre-lab diagnose ${targetOf(first.state.owner)} -n ${first.state.namespace}`,
     });
   }
   entries.sort(compareEntries);
