@@ -160,7 +160,7 @@ export function triagePods(
       totalPods: group.total,
       finding,
       detail: sanitizeLine(finding.summary),
-      command: firstCommand(first.state, finding),
+      command: firstCommand(first.state, group.objects.get(first.state.name) as KubeObject, finding),
       diagnose: `sre-lab diagnose ${targetOf(first.state.owner)} -n ${first.state.namespace}`,
     });
   }
@@ -308,7 +308,7 @@ export function targetOf(owner: { kind: string; name: string }): string {
  * The first command to run for a finding: the finding's own first command when it has one (issue 12
  * adds `commands`), else the read that shows the decisive evidence, built from API-validated names.
  */
-function firstCommand(state: PodState, finding: Finding): string {
+function firstCommand(state: PodState, pod: KubeObject, finding: Finding): string {
   const own = (finding as Finding & { commands?: unknown }).commands;
   if (Array.isArray(own) && typeof own[0] === "string" && own[0].trim() !== "") return sanitizeLine(own[0]);
   const ns = `kubectl -n ${state.namespace}`;
@@ -320,14 +320,24 @@ function firstCommand(state: PodState, finding: Finding): string {
     case "LivenessProbeFailed":
     case "StartFailed":
     case "InitContainerFailed":
-      return state.restarts > 0 || finding.code === "InitContainerFailed"
-        ? `${ns} logs ${state.name}${container} --previous`
+      if (state.restarts > 0 || finding.code === "InitContainerFailed")
+        return `${ns} logs ${state.name}${container} --previous`;
+      // A container that ended and was not restarted (a Job's pod): its log is the current one.
+      return finding.container !== undefined && endedContainer(pod, finding.container)
+        ? `${ns} logs ${state.name}${container}`
         : `${ns} describe pod ${state.name}`;
     case "ReadinessProbeFailed":
       return `${ns} logs ${state.name}${container}`;
     default:
       return `${ns} describe pod ${state.name}`;
   }
+}
+
+function endedContainer(pod: KubeObject, name: string): boolean {
+  return [
+    ...records(pod, "status", "containerStatuses"),
+    ...records(pod, "status", "initContainerStatuses"),
+  ].some((c) => c.name === name && record(c, "state", "terminated") !== undefined);
 }
 
 function fallbackFinding(state: PodState): Finding {
