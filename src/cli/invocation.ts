@@ -43,7 +43,8 @@ export function detectPrefix(env: NodeJS.ProcessEnv): CliPrefix {
   return "npx sre-lab";
 }
 
-const HINT = new RegExp(`(?<![\\w./-]|npx )sre-lab(?= (?:${COMMANDS.join("|")})\\b)`, "g");
+// A command after it, or commander's "Usage: sre-lab [options] [command]".
+const HINT = new RegExp(`(?<![\\w./-]|npx )sre-lab(?= (?:${COMMANDS.join("|")})\\b| \\[options\\])`, "g");
 
 /** `sre-lab doctor` → `npx sre-lab doctor` when that is how this user runs it; names like `sre-lab-registry` stay. */
 export function rewriteHints(text: string, prefix: CliPrefix): string {

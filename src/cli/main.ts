@@ -111,6 +111,11 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** "Examples:" after a command's help: real lines, each one runnable as printed (test/cli/help.test.ts). */
+function examples(command: Command, lines: string[]): Command {
+  return command.addHelpText("after", `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`);
+}
+
 export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
   const program = new Command("sre-lab");
   const withContext = async (command: Command) => {
@@ -332,7 +337,85 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       await gamedayCommand(await withContext(command), options, deps.stderr);
     });
 
+  program
+    .command("version")
+    .description("print this CLI's version and the versions the lab pins (kind, Kubernetes, Argo CD, model)")
+    .addOption(outputOption(["text", "json", "yaml"]))
+    .action(async (options: { output: "text" | "json" | "yaml" }, command: Command) => {
+      const { versionCommand } = await import("./commands/version.js");
+      await versionCommand(await withContext(command), options);
+    });
+
+  program
+    .command("completion")
+    .description("print a shell completion script (bash, zsh or fish)")
+    .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish"]))
+    .action(async (shell: string) => {
+      const { completionCommand } = await import("./commands/completion.js");
+      completionCommand(program, shell, (text) => deps.stdout.write(text));
+    });
+
+  addExamples(
+    program,
+    chaosScenarios.map(([name]) => name),
+  );
   return program;
+}
+
+/** The examples of every command, by command path; each line is run through the parser by the tests. */
+function addExamples(program: Command, scenarios: string[]): void {
+  const table: Record<string, string[]> = {
+    "": [
+      "sre-lab diagnose --bundle examples/bundles/oom-crashloop.json --no-ai   # no cluster needed",
+      "sre-lab doctor",
+      "sre-lab up",
+      "sre-lab diagnose -n sre-lab-app",
+      "sre-lab chaos oom",
+    ],
+    doctor: ["sre-lab doctor", "sre-lab doctor -o json"],
+    up: [
+      "sre-lab up",
+      "sre-lab up --yes --timeout 20m",
+      "sre-lab up --dry-run",
+      "sre-lab up --skip-model",
+      "sre-lab up --provider existing --context my-cluster --repo-url https://github.com/you/sre-lab.git",
+    ],
+    sync: ["sre-lab sync", "sre-lab sync --timeout 5m"],
+    status: ["sre-lab status", "sre-lab status -o json"],
+    open: ["sre-lab open grafana", "sre-lab open argocd --browser", "sre-lab open prometheus --port 19090"],
+    down: ["sre-lab down", "sre-lab down --keep-registry", "sre-lab down --purge"],
+    diagnose: [
+      "sre-lab diagnose -n sre-lab-app                      # triage: every failing workload, one line each",
+      "sre-lab diagnose -A -o json                          # triage of all namespaces, as data",
+      "sre-lab diagnose deploy/target-app -n sre-lab-app    # the Deployment's most relevant failing pod",
+      "sre-lab diagnose deploy/target-app -n sre-lab-app --no-ai -o yaml",
+      "sre-lab diagnose --bundle examples/bundles/oom-crashloop.json --no-ai",
+      "sre-lab diagnose deploy/target-app -n sre-lab-app --timeout 1m30s",
+    ],
+    chaos: ["sre-lab chaos list", "sre-lab chaos oom", "sre-lab chaos oom --revert", "sre-lab chaos reset"],
+    "chaos list": ["sre-lab chaos list", "sre-lab chaos list -o json"],
+    "chaos reset": ["sre-lab chaos reset"],
+    gameday: ["sre-lab gameday", "sre-lab gameday --only oom,crashloop --report ./gameday"],
+    version: ["sre-lab version", "sre-lab version -o json"],
+    completion: [
+      "source <(sre-lab completion bash)     # in ~/.bashrc",
+      "source <(sre-lab completion zsh)      # in ~/.zshrc",
+      "sre-lab completion fish > ~/.config/fish/completions/sre-lab.fish",
+    ],
+  };
+  for (const name of scenarios) {
+    table[`chaos ${name}`] = [
+      `sre-lab chaos ${name}`,
+      `sre-lab chaos ${name} --revert`,
+      `sre-lab chaos ${name} --timeout 2m`,
+    ];
+  }
+  for (const [path, lines] of Object.entries(table)) {
+    let command: Command | undefined = program;
+    for (const part of path.split(" ").filter(Boolean))
+      command = command?.commands.find((c) => c.name() === part);
+    if (command) examples(command, lines);
+  }
 }
 
 /** Runs the CLI with `args` (without node and script path) and returns the exit code. */
