@@ -37,7 +37,7 @@ export async function runRecorded(
   options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; path?: string } = {},
 ): Promise<DiagnoseRun> {
   const writes: Write[] = [];
-  // SRE_LAB_CLI: hints as for a user with sre-lab on PATH (test/cli/invocation.test.ts covers npx).
+  // SRE_LAB_CLI: hints as for a user with sre-lab on PATH (test/cli/help.test.ts covers npx).
   const env = {
     PATH: options.path ?? "/nonexistent",
     HOME: "/nonexistent-home",

@@ -47,7 +47,7 @@ export async function runCli(
 ): Promise<CliRun> {
   const stdout = new Capture(options.tty ?? false);
   const stderr = new Capture(options.tty ?? false);
-  // SRE_LAB_CLI: hints as for a user with sre-lab on PATH (test/cli/invocation.test.ts covers npx).
+  // SRE_LAB_CLI: hints as for a user with sre-lab on PATH (test/cli/help.test.ts covers npx).
   const env = {
     PATH: options.path ?? "/nonexistent",
     HOME: "/nonexistent-home",
