@@ -32,7 +32,7 @@ export function renderTriage(report: TriageReport, style: Styler): string {
     ),
     pods: `${entry.pods.length}/${entry.totalPods} ${entry.pods[0]?.status ?? ""}`.trim(),
     detail: clip(entry.detail, DETAIL_MAX, 0.8),
-    command: entry.command,
+    command: sanitizeLine(entry.command),
   }));
   const width = (pick: (r: (typeof rows)[number]) => string) => Math.max(...rows.map((r) => pick(r).length));
   const [codeWidth, workloadWidth, podsWidth] = [

@@ -10,6 +10,7 @@
  *
  * The same ranking picks the pod `diagnose deploy/x` explains (resolveOwnerTarget in target.ts).
  */
+import { InterruptedError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { num, record, records, text, timeOf } from "./analyze/fields.js";
 import { analyze, podFacts } from "./analyze/index.js";
@@ -82,6 +83,8 @@ export interface TriageReport {
   namespace: string | null;
   pods: { total: number; unhealthy: number };
   entries: TriageEntry[];
+  /** What could not be read (the events list), so what the lines may lack. */
+  warnings: string[];
 }
 
 export interface TriageOptions {
@@ -94,14 +97,23 @@ export interface TriageOptions {
 /** One list of pods and one list of events for the scope, then the triage of what came back. */
 export async function runTriage(kube: KubeClient, options: TriageOptions): Promise<TriageReport> {
   const namespace = options.allNamespaces ? undefined : (options.namespace ?? kube.namespace);
+  const warnings: string[] = [];
+  // Pods are required; events only sharpen the causes (scheduling, image pulls, mounts, probes).
   const [pods, events] = await Promise.all([
-    kube.list<KubeObject & { metadata?: Record<string, unknown> }>("v1", "Pod", { namespace }),
-    kube.list<KubeObject & { metadata?: Record<string, unknown> }>("v1", "Event", { namespace }),
+    kube.list("v1", "Pod", { namespace }),
+    kube.list("v1", "Event", { namespace }).catch((error: unknown) => {
+      if (error instanceof InterruptedError) throw error;
+      warnings.push(
+        `could not list events (${error instanceof Error ? error.message : String(error)}); causes only events show (scheduling, image pulls, probes, mounts) may be missing`,
+      );
+      return [];
+    }),
   ]);
   return {
     context: kube.context,
     namespace: namespace ?? null,
     ...triagePods(pods as KubeObject[], events as KubeObject[], { now: options.now, cluster: kube.context }),
+    warnings,
   };
 }
 
@@ -137,7 +149,7 @@ export function triagePods(
         kind: BUNDLE_KIND,
         metadata: options.cluster === undefined ? {} : { cluster: options.cluster },
         pod,
-        events: foldEvents(eventsByPod.get(state.uid ?? `${state.namespace}/${state.name}`) ?? []),
+        events: foldEvents(eventsOf(eventsByPod, state)),
         logs: [],
       });
       return { state, findings: analyze(bundle) };
@@ -168,7 +180,17 @@ export function triagePods(
   return { pods: { total: pods.length, unhealthy }, entries };
 }
 
-/** Events keyed by the uid of the pod they are about (name as a fallback for events without one). */
+/**
+ * A pod's events: those naming its uid, plus those without a uid that name it (a StatefulSet's
+ * earlier pod of the same name has another uid, so uid-matched events never mix the two).
+ */
+function eventsOf(byPod: Map<string, KubeObject[]>, state: PodState): KubeObject[] {
+  const byName = byPod.get(`${state.namespace}/${state.name}`) ?? [];
+  const byUid = state.uid === undefined ? [] : (byPod.get(state.uid) ?? []);
+  return byName.length === 0 ? byUid : [...byUid, ...byName];
+}
+
+/** Events keyed by the uid of the pod they are about (namespace/name for events without one). */
 function groupEvents(events: readonly KubeObject[]): Map<string, KubeObject[]> {
   const byPod = new Map<string, KubeObject[]>();
   for (const event of events) {

@@ -2,7 +2,8 @@
  * `sre-lab diagnose` without a pod (triage) and with TYPE/NAME targets, on a fake cluster with
  * mixed failures across owners: what the user reads, what scripts get, and what the API server saw.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -144,6 +145,48 @@ describe("diagnose without a pod: triage of a namespace", () => {
     const run = await triage("-n", "quiet");
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("No pods in namespace quiet (context kind-sre-lab).\n");
+  });
+
+  it("without the right to list events: a warning, and the lines from the pods alone", async () => {
+    api.failNext({ verb: "list", resource: "events" }, 403);
+    const run = await triage("-n", "shop", "-o", "json");
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/warning: could not list events \(.*forbidden.*\); causes only events show/);
+    const doc = onlyJson(run.stdout) as { entries: Entry[]; warnings: string[] };
+    expect(doc.warnings).toHaveLength(1);
+    expect(doc.entries[0]?.finding.code).toBe("OOMKilled");
+  });
+
+  it("a cluster that does not answer: exit 1 when --timeout passes, saying what it waited for", async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const kubeconfig = join(home, "silent.yaml");
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+current-context: silent
+clusters: [{name: silent, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: silent, context: {cluster: silent, user: u, namespace: shop}}]
+`,
+    );
+    try {
+      const started = performance.now();
+      const run = await runRecorded(["diagnose", "--timeout", "1s"], {
+        env: { ...env, KUBECONFIG: kubeconfig },
+      });
+      expect(run.code).toBe(1);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(run.stderr).toContain(
+        "error: triage of namespace shop did not finish within 1s (listing pods and events)\nhint: check that the cluster answers (kubectl get pods), or give more time with --timeout",
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
   });
 
   it("without sre-lab on PATH, the next step is the npx form that works from the clone", async () => {

@@ -3,7 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
-import { UsageError } from "../../core/errors.js";
+import { DeadlineError, UsageError } from "../../core/errors.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
 import { parseTarget, type TargetKind, validateNamespace } from "../../diagnose/target.js";
 import type { TriageReport } from "../../diagnose/triage.js";
@@ -167,7 +167,7 @@ async function triageCommand(ctx: Context, flags: DiagnoseFlags): Promise<Triage
     });
   }
   if (flags.namespace !== undefined) validateNamespace(flags.namespace);
-  parseDuration(flags.timeout, "--timeout", { minMs: 1_000 });
+  const timeoutMs = parseDuration(flags.timeout, "--timeout", { minMs: 1_000 });
   const [{ runTriage }, { renderTriage }] = await Promise.all([
     import("../../diagnose/triage.js"),
     import("../../diagnose/triage-render.js"),
@@ -175,11 +175,30 @@ async function triageCommand(ctx: Context, flags: DiagnoseFlags): Promise<Triage
   const kube = await ctx.kube();
   const scope = flags.allNamespaces ? "every namespace" : `namespace ${flags.namespace ?? kube.namespace}`;
   ctx.out.info(`triage of ${scope} (context ${kube.context}): one list of pods and one of events, no model`);
-  const report = await runTriage(kube, {
-    namespace: flags.namespace,
-    allNamespaces: flags.allNamespaces === true,
-    now: ctx.clock.now(),
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DeadlineError(
+            `triage of ${scope} did not finish within ${flags.timeout} (listing pods and events)`,
+            {
+              hint: "check that the cluster answers (kubectl get pods), or give more time with --timeout",
+            },
+          ),
+        ),
+      timeoutMs,
+    );
   });
+  const report = await Promise.race([
+    runTriage(kube, {
+      namespace: flags.namespace,
+      allNamespaces: flags.allNamespaces === true,
+      now: ctx.clock.now(),
+    }),
+    deadline,
+  ]).finally(() => clearTimeout(timer));
+  for (const warning of report.warnings) ctx.out.warn(warning);
   if (flags.output === "text") ctx.out.data(renderTriage(report, ctx.out.dataStyle));
   else {
     const json = JSON.stringify(report, null, 2);
