@@ -236,6 +236,31 @@ describe("TYPE/NAME targets: the owner's most relevant failing pod", () => {
     );
   });
 
+  it("cj/x goes through its Jobs to their pods", async () => {
+    const run = await diagnose("cj/report", "-n", "shop", "-o", "json");
+    expect(run.code).toBe(0);
+    expect((onlyJson(run.stdout) as { pod: { name: string } }).pod.name).toBe("report-29170560-abcde");
+    expect(run.stderr).toContain("cronjob/report: none of its 1 pods is failing; diagnosing the newest");
+  });
+
+  it("a workload without pods is exit 1 with the command that shows why", async () => {
+    api.put({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "idle", namespace: "shop", uid: "dep-idle" },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: "idle" } },
+        template: { spec: { containers: [] } },
+      },
+    });
+    const run = await diagnose("deploy/idle", "-n", "shop");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'error: deploy/idle in namespace "shop" has no pods to diagnose\nhint: kubectl -n shop describe deploy/idle shows why (scaled to 0, a quota, an admission error)\n',
+    );
+  });
+
   it("an owner that does not exist is exit 2 with the closest names", async () => {
     const run = await diagnose("deploy/checkout", "-n", "shop");
     expect(run.code).toBe(2);

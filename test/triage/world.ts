@@ -422,6 +422,32 @@ export function ownerObjects(): Obj[] {
     },
     {
       apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "report", namespace: "shop", uid: "cj-report" },
+      spec: {
+        schedule: "0 * * * *",
+        jobTemplate: {
+          spec: {
+            template: { spec: { restartPolicy: "Never", containers: [{ name: "report", image: "x" }] } },
+          },
+        },
+      },
+    },
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: {
+        name: "report-29170560",
+        namespace: "shop",
+        uid: "job-report",
+        ownerReferences: [
+          { apiVersion: "batch/v1", kind: "CronJob", name: "report", uid: "cj-report", controller: true },
+        ],
+      },
+      spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "report", image: "x" }] } } },
+    },
+    {
+      apiVersion: "batch/v1",
       kind: "Job",
       metadata: { name: "migrate", namespace: "shop", uid: "job-migrate" },
       spec: {

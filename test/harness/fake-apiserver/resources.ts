@@ -185,6 +185,11 @@ export const defaultResources: readonly ResourceDef[] = [
     subresources: withStatus,
     fieldSelectors: { "status.successful": field("status.succeeded") },
   }),
+  resource("batch/v1", "CronJob", "cronjobs", "namespaced", {
+    shortNames: ["cj"],
+    categories: ["all"],
+    subresources: withStatus,
+  }),
   resource("rbac.authorization.k8s.io/v1", "Role", "roles", "namespaced"),
   resource("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", "namespaced"),
   resource("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", "cluster"),
