@@ -9,6 +9,7 @@ import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
+import { detectPrefix, rewriteHints } from "./invocation.js";
 import { VERSION } from "./version.js";
 
 export interface CliDeps {
@@ -49,8 +50,8 @@ export interface GlobalOptions {
 
 export type OutputFormat = "text" | "json";
 
-export function outputOption(): Option {
-  return new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+export function outputOption(formats: readonly string[] = ["text", "json"]): Option {
+  return new Option("-o, --output <format>", "output format").choices(formats).default("text");
 }
 
 async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: AbortSignal): Promise<Context> {
@@ -61,6 +62,7 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     env: deps.env,
     verbose: globals.verbose === true,
     noColor: !globals.color,
+    rewrite: hintRewriter(deps.env),
   });
   const [{ createExecaRunner }, { systemHost }, { systemClock }] = await Promise.all([
     import("../exec/runner.js"),
@@ -121,6 +123,11 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** "Examples:" after a command's help: real lines, each one runnable as printed (test/cli/help.test.ts). */
+function examples(command: Command, lines: string[]): Command {
+  return command.addHelpText("after", `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`);
+}
+
 export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
   const program = new Command("sre-lab");
   const withContext = async (command: Command) => {
@@ -139,8 +146,8 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .helpOption("-h, --help", "show help")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
-      writeOut: (text) => deps.stdout.write(text),
-      writeErr: (text) => deps.stderr.write(text),
+      writeOut: (text) => deps.stdout.write(hintRewriter(deps.env)(text)),
+      writeErr: (text) => deps.stderr.write(hintRewriter(deps.env)(text)),
     })
     .exitOverride();
 
@@ -248,8 +255,12 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .description(
       "explain why a pod is failing: evidence, findings root cause first, and an explanation by the local model",
     )
-    .argument("[pod]", "the pod's name (not with --bundle)")
+    .argument(
+      "[target]",
+      "a pod, or TYPE/NAME as kubectl takes it (pod/x, deploy/x, sts/x, ds/x, job/x, cronjob/x: the owner's most relevant failing pod); none: triage the namespace",
+    )
     .option("-n, --namespace <ns>", "the pod's namespace (default: the context's namespace, else default)")
+    .option("-A, --all-namespaces", "triage: every namespace's pods that are not healthy (no target)")
     .option("--bundle <file>", "analyse a saved evidence bundle (JSON or YAML); no cluster is contacted")
     .option(
       "--save-bundle <file>",
@@ -278,7 +289,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       "deadline for the whole diagnosis (the agent Job's activeDeadlineSeconds)",
       "10m",
     )
-    .addOption(outputOption())
+    .addOption(outputOption(["text", "json", "yaml"]))
     .action(
       async (
         pod: string | undefined,
@@ -359,7 +370,85 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       await gamedayCommand(await withContext(command), options, deps.stderr);
     });
 
+  program
+    .command("version")
+    .description("print this CLI's version and the versions the lab pins (kind, Kubernetes, Argo CD, model)")
+    .addOption(outputOption(["text", "json", "yaml"]))
+    .action(async (options: { output: "text" | "json" | "yaml" }, command: Command) => {
+      const { versionCommand } = await import("./commands/version.js");
+      await versionCommand(await withContext(command), options);
+    });
+
+  program
+    .command("completion")
+    .description("print a shell completion script (bash, zsh or fish)")
+    .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish"]))
+    .action(async (shell: string) => {
+      const { completionCommand } = await import("./commands/completion.js");
+      completionCommand(program, shell, (text) => deps.stdout.write(text));
+    });
+
+  addExamples(
+    program,
+    chaosScenarios.map(([name]) => name),
+  );
   return program;
+}
+
+/** The examples of every command, by command path; each line is run through the parser by the tests. */
+function addExamples(program: Command, scenarios: string[]): void {
+  const table: Record<string, string[]> = {
+    "": [
+      "sre-lab diagnose --bundle examples/bundles/oom-crashloop.json --no-ai   # no cluster needed",
+      "sre-lab doctor",
+      "sre-lab up",
+      "sre-lab diagnose -n sre-lab-app",
+      "sre-lab chaos oom",
+    ],
+    doctor: ["sre-lab doctor", "sre-lab doctor -o json"],
+    up: [
+      "sre-lab up",
+      "sre-lab up --yes --timeout 20m",
+      "sre-lab up --dry-run",
+      "sre-lab up --skip-model",
+      "sre-lab up --provider existing --context my-cluster --repo-url https://github.com/you/sre-lab.git",
+    ],
+    sync: ["sre-lab sync", "sre-lab sync --timeout 5m"],
+    status: ["sre-lab status", "sre-lab status -o json"],
+    open: ["sre-lab open grafana", "sre-lab open argocd --browser", "sre-lab open prometheus --port 19090"],
+    down: ["sre-lab down", "sre-lab down --keep-registry", "sre-lab down --purge"],
+    diagnose: [
+      "sre-lab diagnose -n sre-lab-app                      # triage: every failing workload, one line each",
+      "sre-lab diagnose -A -o json                          # triage of all namespaces, as data",
+      "sre-lab diagnose deploy/target-app -n sre-lab-app    # the Deployment's most relevant failing pod",
+      "sre-lab diagnose deploy/target-app -n sre-lab-app --no-ai -o yaml",
+      "sre-lab diagnose --bundle examples/bundles/oom-crashloop.json --no-ai",
+      "sre-lab diagnose deploy/target-app -n sre-lab-app --timeout 1m30s",
+    ],
+    chaos: ["sre-lab chaos list", "sre-lab chaos oom", "sre-lab chaos oom --revert", "sre-lab chaos reset"],
+    "chaos list": ["sre-lab chaos list", "sre-lab chaos list -o json"],
+    "chaos reset": ["sre-lab chaos reset"],
+    gameday: ["sre-lab gameday", "sre-lab gameday --only oom,crashloop --report ./gameday"],
+    version: ["sre-lab version", "sre-lab version -o json"],
+    completion: [
+      "source <(sre-lab completion bash)     # in ~/.bashrc",
+      "source <(sre-lab completion zsh)      # in ~/.zshrc",
+      "sre-lab completion fish > ~/.config/fish/completions/sre-lab.fish",
+    ],
+  };
+  for (const name of scenarios) {
+    table[`chaos ${name}`] = [
+      `sre-lab chaos ${name}`,
+      `sre-lab chaos ${name} --revert`,
+      `sre-lab chaos ${name} --timeout 2m`,
+    ];
+  }
+  for (const [path, lines] of Object.entries(table)) {
+    let command: Command | undefined = program;
+    for (const part of path.split(" ").filter(Boolean))
+      command = command?.commands.find((c) => c.name() === part);
+    if (command) examples(command, lines);
+  }
 }
 
 /** Runs the CLI with `args` (without node and script path) and returns the exit code. */
@@ -377,14 +466,17 @@ export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): 
     signal = controller.signal;
     removeHandlers = installSignalHandlers(controller, deps.stderr);
   }
+  let normalized = args;
   try {
-    await buildProgram(deps, signal).parseAsync(args, { from: "user" });
+    normalized = normalizeVerbosity(args);
+    await buildProgram(deps, signal).parseAsync(normalized, { from: "user" });
     if (signal.aborted) throw new InterruptedError();
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander already printed its message (and the help hint) on stderr.
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.ok;
+      // --help, --version and `help [command]` end with exit code 0.
+      if (error.exitCode === 0) return ExitCode.ok;
       return ExitCode.usage;
     }
     const shown = signal.aborted && !(error instanceof UsageError) ? new InterruptedError() : error;
@@ -393,10 +485,10 @@ export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): 
       import("./errors.js"),
       import("../core/output.js"),
     ]);
-    const verbose = args.includes("-v") || args.includes("--verbose");
+    const verbose = normalized.includes("-v") || normalized.includes("--verbose");
     const style = makeStyler(colorEnabled(deps.stderr, deps.env, args.includes("--no-color")));
     const { text, exitCode } = renderError(shown, style, verbose);
-    deps.stderr.write(text);
+    deps.stderr.write(hintRewriter(deps.env)(text));
     return exitCode;
   } finally {
     removeHandlers();
@@ -416,4 +508,43 @@ function installSignalHandlers(controller: AbortController, stderr: NodeJS.Writa
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   };
+}
+
+/**
+ * kubectl's verbosity forms, before commander sees them: `-v=6`, `--v=6`, `--verbose=6` (and `-v6`)
+ * mean --verbose for any level from 1 to 10 and nothing for 0. Anything else after `-v=` is a
+ * usage error that says what is accepted. Arguments after `--` are left alone.
+ */
+export function normalizeVerbosity(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const match = /^(?:-v=?|--v=|--verbose=)(.*)$/.exec(arg);
+    if (!match || arg === "-v") {
+      out.push(arg);
+      continue;
+    }
+    const level = match[1] ?? "";
+    if (!/^\d+$/.test(level) || Number(level) > 10) {
+      throw new UsageError(`invalid verbosity ${JSON.stringify(arg)}`, {
+        hint: "use -v or --verbose, or kubectl's -v=N with N from 0 to 10 (1 and above turn --verbose on)",
+      });
+    }
+    if (Number(level) > 0) out.push("--verbose");
+  }
+  return out;
+}
+
+let rewriter: { env: NodeJS.ProcessEnv; apply: (text: string) => string } | undefined;
+
+/** The one place that decides how hints name the CLI (src/cli/invocation.ts); decided once per env. */
+function hintRewriter(env: NodeJS.ProcessEnv): (text: string) => string {
+  if (rewriter?.env !== env) {
+    const prefix = detectPrefix(env);
+    rewriter = { env, apply: (text) => rewriteHints(text, prefix) };
+  }
+  return rewriter.apply;
 }

@@ -7,6 +7,8 @@ import os from "node:os";
 
 export interface HostProbe {
   platform: NodeJS.Platform;
+  /** process.arch (x64, arm64, …), for install commands; optional so existing test hosts stay valid. */
+  arch?: string;
   totalMemoryBytes(): number;
   cpuCount(): number;
   /** true when nothing listens on 127.0.0.1:port (we can bind it). */
@@ -23,6 +25,7 @@ const CONNECT_TIMEOUT_MS = 1_000;
 
 export const systemHost: HostProbe = {
   platform: process.platform,
+  arch: process.arch,
   totalMemoryBytes: () => os.totalmem(),
   cpuCount: () => os.availableParallelism(),
   isPortFree: (port) =>

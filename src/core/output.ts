@@ -63,13 +63,16 @@ export interface OutputOptions {
   env: NodeJS.ProcessEnv;
   verbose: boolean;
   noColor: boolean;
+  /** Applied to every line written (the CLI turns `sre-lab doctor` hints into `npx sre-lab doctor`). */
+  rewrite?: ((text: string) => string) | undefined;
 }
 
 export function createOutput(options: OutputOptions): Output {
   const { stdout, stderr, verbose } = options;
   const style = makeStyler(colorEnabled(stderr, options.env, options.noColor));
   const dataStyle = makeStyler(colorEnabled(stdout, options.env, options.noColor));
-  const line = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
+  const rewrite = options.rewrite ?? ((text: string) => text);
+  const line = (text: string) => rewrite(text.endsWith("\n") ? text : `${text}\n`);
   return {
     data: (text) => stdout.write(line(text)),
     info: (text) => stderr.write(line(text)),

@@ -26,6 +26,8 @@ export interface CheckResult {
   detail: string;
   /** One line: what to do about it (for warn/fail). */
   hint?: string;
+  /** The exact command that fixes it on this OS (pinned versions from src/exec/tools.ts), when there is one. */
+  command?: string;
   /** A failing blocking check stops `up` before anything changes. */
   blocking: boolean;
 }
@@ -49,9 +51,19 @@ export interface DockerFacts {
 const VERSION_TIMEOUT_MS = 10_000;
 const DAEMON_TIMEOUT_MS = 15_000;
 
+/** The install command for this host, as a field to spread into a failing check. */
+function installFix(ctx: Context, tool: ToolName): { command?: string } {
+  const command = TOOLS[tool].installCommand?.({
+    platform: ctx.host.platform,
+    arch: ctx.host.arch ?? process.arch,
+  });
+  return command === undefined ? {} : { command };
+}
+
 async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Promise<CheckResult> {
   const spec = TOOLS[tool];
   const base = { id: `tool-${tool}`, title, blocking: true };
+  const fix = installFix(ctx, tool);
   try {
     // docker exits 1 when the daemon is down but still prints the client version on stdout.
     const result = await ctx.runner.run(tool, spec.versionArgs ?? ["--version"], {
@@ -65,6 +77,7 @@ async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Pr
         status: "fail",
         detail: `could not read the version from \`${tool} ${(spec.versionArgs ?? []).join(" ")}\``,
         hint: spec.install,
+        ...fix,
       };
     }
     if (spec.minVersion && compareVersions(version, spec.minVersion) < 0) {
@@ -73,6 +86,7 @@ async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Pr
         status: "fail",
         detail: `${version} is older than the minimum ${spec.minVersion}`,
         hint: `upgrade: ${spec.install}`,
+        ...fix,
       };
     }
     return {
@@ -82,9 +96,9 @@ async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Pr
     };
   } catch (error) {
     if (error instanceof ToolNotFoundError) {
-      return { ...base, status: "fail", detail: "not found on PATH", hint: spec.install };
+      return { ...base, status: "fail", detail: "not found on PATH", hint: spec.install, ...fix };
     }
-    return { ...base, status: "fail", detail: describe(error), hint: spec.install };
+    return { ...base, status: "fail", detail: describe(error), hint: spec.install, ...fix };
   }
 }
 
@@ -112,7 +126,16 @@ async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; fa
     if (error instanceof ToolNotFoundError) {
       return { check: { ...base, status: "skip", detail: "skipped: the Docker CLI is missing" }, facts };
     }
-    return { check: { ...base, status: "fail", detail: describe(error), hint: dockerStartHint(ctx) }, facts };
+    return {
+      check: {
+        ...base,
+        status: "fail",
+        detail: describe(error),
+        hint: dockerStartHint(ctx),
+        ...dockerStartCommand(ctx),
+      },
+      facts,
+    };
   }
   let info: DockerInfo | undefined;
   try {
@@ -131,6 +154,9 @@ async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; fa
         hint: permission
           ? "add yourself to the docker group (sudo usermod -aG docker $USER), then log in again"
           : dockerStartHint(ctx),
+        ...(permission
+          ? { command: "sudo usermod -aG docker $USER && newgrp docker" }
+          : dockerStartCommand(ctx)),
       },
       facts,
     };
@@ -148,6 +174,12 @@ function dockerStartHint(ctx: Context): string {
   return ctx.host.platform === "linux"
     ? "start Docker: sudo systemctl start docker (or start Docker Desktop), then run sre-lab doctor again"
     : "start Docker Desktop, wait until it says it is running, then run sre-lab doctor again";
+}
+
+function dockerStartCommand(ctx: Context): { command?: string } {
+  if (ctx.host.platform === "linux") return { command: "sudo systemctl start docker" };
+  if (ctx.host.platform === "darwin") return { command: "open -a Docker" };
+  return {};
 }
 
 function checkMemory(ctx: Context, facts: DockerFacts): CheckResult {
@@ -238,6 +270,7 @@ async function checkInotify(ctx: Context, facts: DockerFacts): Promise<CheckResu
     status: "warn",
     detail: `${shown}; too low (Prometheus and Argo CD fail with "too many open files")`,
     hint: `sre-lab up raises them, or now: sudo sysctl -w ${fix}`,
+    command: `sudo sysctl -w ${fix}`,
   };
 }
 
@@ -263,6 +296,7 @@ async function checkPorts(
     status: "fail",
     detail: `in use on 127.0.0.1: ${named}`,
     hint: `stop what listens there (find it with: lsof -nP -iTCP:${busy[0]?.port} -sTCP:LISTEN), or give the lab another port: sre-lab up ${busy.map((p) => `--host-port ${p.name}=${freeSuggestion(p.port, ports)}`).join(" ")}`,
+    command: `lsof -nP -iTCP:${busy[0]?.port} -sTCP:LISTEN`,
   };
 }
 

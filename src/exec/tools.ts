@@ -14,6 +14,34 @@ export interface ToolSpec {
   versionArgs?: string[];
   /** Where to get it. */
   install: string;
+  /**
+   * The exact command that installs the pinned version on this OS and CPU (a release binary where
+   * the project publishes one); undefined where there is no single command (then `install` says how).
+   */
+  installCommand?: (os: InstallTarget) => string | undefined;
+}
+
+/** The OS and CPU an install command is for: Node's process.platform and process.arch. */
+export interface InstallTarget {
+  platform: NodeJS.Platform;
+  arch: string;
+}
+
+/** Versions the install commands fetch, pinned next to the minimums they satisfy. */
+export const INSTALL_VERSIONS = {
+  /** Docker Engine through Docker's convenience script (Linux). */
+  docker: "28.5.2",
+  kind: versions.kind.version,
+  /** kubectl of the Kubernetes the lab's node image runs (kindest/node:vX.Y.Z). */
+  kubectl: /:(v\d+\.\d+\.\d+)/.exec(versions.kindNodeImage)?.[1] ?? "v1.30.0",
+  helm: "v3.14.4",
+} as const;
+
+/** Release binaries exist for linux and darwin on amd64 and arm64. */
+function releaseTarget(os: InstallTarget): { os: "linux" | "darwin"; cpu: "amd64" | "arm64" } | undefined {
+  const cpu = os.arch === "x64" ? "amd64" : os.arch === "arm64" ? "arm64" : undefined;
+  if (cpu === undefined || (os.platform !== "linux" && os.platform !== "darwin")) return undefined;
+  return { os: os.platform, cpu };
 }
 
 export const TOOLS: Record<ToolName, ToolSpec> = {
@@ -22,6 +50,12 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     minVersion: "24.0.0",
     versionArgs: ["version", "--format", "{{.Client.Version}}"],
     install: "install Docker Engine or Docker Desktop: https://docs.docker.com/get-docker/",
+    installCommand: (os) =>
+      os.platform === "linux"
+        ? `curl -fsSL https://get.docker.com -o get-docker.sh && sudo sh get-docker.sh --version ${INSTALL_VERSIONS.docker}`
+        : os.platform === "darwin"
+          ? "brew install --cask docker"
+          : undefined,
   },
   kind: {
     name: "kind",
@@ -29,6 +63,12 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     minVersion: versions.kind.version.replace(/^v/, ""),
     versionArgs: ["version"],
     install: "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+    installCommand: (os) => {
+      const target = releaseTarget(os);
+      return target
+        ? `curl -fsSLo ./kind https://kind.sigs.k8s.io/dl/${INSTALL_VERSIONS.kind}/kind-${target.os}-${target.cpu} && chmod +x ./kind && sudo mv ./kind /usr/local/bin/kind`
+        : undefined;
+    },
   },
   kubectl: {
     name: "kubectl",
@@ -37,6 +77,12 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     minVersion: kubectlMinimum(versions.kindNodeImage),
     versionArgs: ["version", "--client", "-o", "json"],
     install: "install kubectl: https://kubernetes.io/docs/tasks/tools/",
+    installCommand: (os) => {
+      const target = releaseTarget(os);
+      return target
+        ? `curl -fsSLO https://dl.k8s.io/release/${INSTALL_VERSIONS.kubectl}/bin/${target.os}/${target.cpu}/kubectl && sudo install -m 0755 kubectl /usr/local/bin/kubectl && rm kubectl`
+        : undefined;
+    },
   },
   sysctl: {
     name: "sysctl",

@@ -31,6 +31,7 @@ describe("global behaviour", () => {
     }
     const commands = run.stdout
       .split("Commands:\n")[1]
+      ?.split("\nExamples:")[0]
       ?.match(/^ {2}(\S+)/gm)
       ?.map((s) => s.trim());
     expect(commands).toEqual([
@@ -43,6 +44,8 @@ describe("global behaviour", () => {
       "diagnose",
       "chaos",
       "gameday",
+      "version",
+      "completion",
       "help",
     ]);
   });

@@ -12,9 +12,33 @@ const RULE =
 describe("usage errors", () => {
   it.each([
     [
-      ["diagnose"],
-      "error: no pod given",
-      "hint: sre-lab diagnose POD [-n NAMESPACE], or sre-lab diagnose --bundle FILE",
+      ["diagnose", "--save-bundle", "b.json"],
+      "error: --save-bundle needs a pod: triage uses no agent and no model",
+      "hint: sre-lab diagnose [-n NAMESPACE | -A] triages; sre-lab diagnose POD explains one pod",
+    ],
+    [["diagnose", "-A", "-n", "shop"], "error: -A and -n together: -A already covers every namespace", ""],
+    [
+      ["diagnose", "web", "-A"],
+      "error: -A triages every namespace; it does not take a pod or --bundle",
+      "hint: drop -A, or drop the target: sre-lab diagnose -A",
+    ],
+    [
+      ["diagnose", "web/api"],
+      'error: cannot diagnose "web/api": unknown resource type "web"',
+      "hint: name a pod, or TYPE/NAME as kubectl does: pod/NAME, deploy/NAME",
+    ],
+    [["diagnose", "deploy/Checkout"], 'error: invalid Deployment name "Checkout"', ""],
+    [["diagnose", "constructor/x"], 'error: cannot diagnose "constructor/x": unknown resource type', ""],
+    [
+      ["diagnose", "web", "--timeout", "90"],
+      'error: invalid duration "90" for --timeout: missing unit',
+      "hint: add a unit as kubectl does: 90s, 90m or 90h",
+    ],
+    [["diagnose", "web", "--timeout", "48h"], "error: --timeout 48h is too long: at most 24h", ""],
+    [
+      ["diagnose", "web", "-v=loud"],
+      'error: invalid verbosity "-v=loud"',
+      "hint: use -v or --verbose, or kubectl's -v=N",
     ],
     [
       ["diagnose", "web", "--bundle", "b.json"],
@@ -38,10 +62,11 @@ describe("usage errors", () => {
     ],
     [
       ["diagnose", "web", "--timeout", "soon"],
-      'error: invalid duration "soon"',
-      "hint: use seconds, minutes or hours",
+      'error: invalid duration "soon" for --timeout',
+      "hint: use Go/kubectl syntax with units ns, us, ms, s, m, h",
     ],
-    [["diagnose", "web", "--timeout", "0s"], "error: --timeout 0s is too short", ""],
+    [["diagnose", "web", "--timeout", "0s"], "error: --timeout 0s must be longer than 0", ""],
+    [["diagnose", "web", "--timeout", "500ms"], "error: --timeout 500ms is too short: at least 1s", ""],
     [
       ["diagnose", "web", "--ollama-url", "ftp://x"],
       "error: not a valid Ollama host: ftp://x (only http and https)",
@@ -67,7 +92,7 @@ describe("usage errors", () => {
     expect(run.stderr).toContain("hint: ");
   });
 
-  it.each(["Checkout-API", "checkout_api", "-web", "web-", "web..api", "web/api", "x".repeat(254), "wéb"])(
+  it.each(["Checkout-API", "checkout_api", "-web", "web-", "web..api", "x".repeat(254), "wéb"])(
     "invalid pod name %j: exit 2 with the naming rule",
     async (name) => {
       // After "--", a name that starts with "-" is an argument, not an option.
@@ -79,10 +104,18 @@ describe("usage errors", () => {
     },
   );
 
-  it("-o takes only text or json (commander)", async () => {
-    const run = await runCli(["diagnose", "web", "-o", "yaml"], { env });
+  it("-o takes text, json or yaml (commander)", async () => {
+    const run = await runCli(["diagnose", "web", "-o", "wide"], { env });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("argument 'yaml' is invalid. Allowed choices are text, json.");
+    expect(run.stderr).toContain("argument 'wide' is invalid. Allowed choices are text, json, yaml.");
+  });
+
+  it("kubectl's -v=6 is --verbose, not an unknown option", async () => {
+    const run = await runCli(["-v=6", "diagnose", "web", "--timeout", "soon"], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toContain("unknown option");
+    // --verbose shows the stack of the usage error.
+    expect(run.stderr).toMatch(/UsageError: invalid duration "soon"[^\n]*\n\s+at /);
   });
 
   it("--help documents the contract's flags", async () => {
@@ -135,6 +168,19 @@ describe("flags → options", () => {
     ["--no-ai", "web", { ai: false }, { mode: "no-ai" }],
     ["--print-prompt wins over --no-ai", "web", { ai: false, printPrompt: true }, { mode: "prompt" }],
     ["--timeout", "web", { timeout: "90s" }, { timeoutMs: 90_000 }],
+    ["--timeout as kubectl writes it", "web", { timeout: "1m30s" }, { timeoutMs: 90_000 }],
+    ["--timeout with a fraction", "web", { timeout: "1.5m" }, { timeoutMs: 90_000 }],
+    ["pod/NAME is the pod", "pod/web", {}, { target: { kind: "live", pod: "web" } }],
+    [
+      "deploy/NAME is resolved later",
+      "deploy/checkout-api",
+      { namespace: "shop" },
+      { target: { kind: "live", namespace: "shop" }, owner: { kind: "Deployment", name: "checkout-api" } },
+    ],
+    ["sts/NAME", "sts/pg", {}, { owner: { kind: "StatefulSet", name: "pg" } }],
+    ["statefulsets.apps/NAME", "statefulsets.apps/pg", {}, { owner: { kind: "StatefulSet", name: "pg" } }],
+    ["job/NAME", "job/migrate", {}, { owner: { kind: "Job", name: "migrate" } }],
+    ["cj/NAME", "cj/report", {}, { owner: { kind: "CronJob", name: "report" } }],
     ["--keep", "web", { keep: true }, { keep: true }],
     [
       "--ollama-url without a scheme or port",

@@ -43,7 +43,13 @@ export async function runRecorded(
   } = {},
 ): Promise<DiagnoseRun> {
   const writes: Write[] = [];
-  const env = { PATH: options.path ?? "/nonexistent", HOME: "/nonexistent-home", ...options.env };
+  // SRE_LAB_CLI: hints as for a user with sre-lab on PATH (test/cli/help.test.ts covers npx).
+  const env = {
+    PATH: options.path ?? "/nonexistent",
+    HOME: "/nonexistent-home",
+    SRE_LAB_CLI: "sre-lab",
+    ...options.env,
+  };
   const code = await main(args, {
     stdout: new Recorder("stdout", writes),
     stderr: new Recorder("stderr", writes),

@@ -43,8 +43,12 @@ describe("sre-lab doctor", () => {
     expect(run.stdout).toContain("- Lab cluster");
     expect(run.stderr.trimEnd().split("\n")).toEqual([
       "error: Docker daemon: not answering: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
-      "hint: start Docker: sudo systemctl start docker (or start Docker Desktop), then run sre-lab doctor again",
+      "hint: run: sudo systemctl start docker",
     ]);
+    expect(run.stdout).toContain(
+      "fix: start Docker: sudo systemctl start docker (or start Docker Desktop), then run sre-lab doctor again",
+    );
+    expect(run.stdout).toMatch(/\n +run: sudo systemctl start docker\n/);
     expect(run.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
     expect(fake.commandLines()).not.toContain("kind get clusters");
   });
@@ -55,7 +59,8 @@ describe("sre-lab doctor", () => {
     );
     const run = await runCli(["doctor"], { path: fake.path });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("hint: add yourself to the docker group (sudo usermod -aG docker $USER)");
+    expect(run.stdout).toContain("fix: add yourself to the docker group (sudo usermod -aG docker $USER)");
+    expect(run.stderr).toContain("hint: run: sudo usermod -aG docker $USER && newgrp docker");
   });
 
   it("fails for a missing or too old tool, naming the minimum and where to get it", async () => {
@@ -70,6 +75,18 @@ describe("sre-lab doctor", () => {
     );
     expect(run.stderr).toContain(`error: kind: 0.20.0 is older than the minimum ${KIND_MIN}`);
     expect(run.stderr).toContain("also blocking: kubectl");
+    // The exact command for this OS and CPU, with the pinned versions (fakeHost: linux, no arch → this CPU).
+    const cpu = process.arch === "arm64" ? "arm64" : "amd64";
+    const kubernetes = /:(v[\d.]+)@/.exec(versions.kindNodeImage)?.[1];
+    expect(run.stdout).toContain(
+      `run: curl -fsSLo ./kind https://kind.sigs.k8s.io/dl/${versions.kind.version}/kind-linux-${cpu} && chmod +x ./kind && sudo mv ./kind /usr/local/bin/kind`,
+    );
+    expect(run.stdout).toContain(
+      `run: curl -fsSLO https://dl.k8s.io/release/${kubernetes}/bin/linux/${cpu}/kubectl && sudo install -m 0755 kubectl /usr/local/bin/kubectl && rm kubectl`,
+    );
+    expect(run.stderr).toContain(
+      `hint: run: curl -fsSLo ./kind https://kind.sigs.k8s.io/dl/${versions.kind.version}/kind-linux-${cpu}`,
+    );
   });
 
   it("needs no helm: Argo CD renders the charts, so a machine without helm passes", async () => {
@@ -90,6 +107,29 @@ describe("sre-lab doctor", () => {
     expect(run.stdout).toContain(
       `✗ kubectl         1.32.4 is older than the minimum 1.${apiServerMinor - 1}.0`,
     );
+  });
+
+  it("gives the command for the host's OS and CPU, also in -o json", async () => {
+    fake = createFakeTools({ missing: ["kubectl", "kind"] }).expect(
+      ...healthyRules({ kindClusters: { times: 0 } }).filter(
+        (r) => r.tool !== "kubectl" && r.tool !== "kind",
+      ),
+    );
+    const run = await runCli(["doctor", "-o", "json"], {
+      path: fake.path,
+      host: fakeHost({ platform: "darwin", arch: "arm64" }),
+    });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as { checks: { id: string; command?: string }[] };
+    const kubernetes = /:(v[\d.]+)@/.exec(versions.kindNodeImage)?.[1];
+    expect(report.checks.find((c) => c.id === "tool-kubectl")?.command).toBe(
+      `curl -fsSLO https://dl.k8s.io/release/${kubernetes}/bin/darwin/arm64/kubectl && sudo install -m 0755 kubectl /usr/local/bin/kubectl && rm kubectl`,
+    );
+    expect(report.checks.find((c) => c.id === "tool-kind")?.command).toContain(
+      `https://kind.sigs.k8s.io/dl/${versions.kind.version}/kind-darwin-arm64`,
+    );
+    // Checks that pass carry no command.
+    expect(report.checks.find((c) => c.id === "tool-docker")?.command).toBeUndefined();
   });
 
   it("warns (without blocking) about low inotify limits with the exact sysctl command", async () => {

@@ -35,7 +35,8 @@ export function startCli(
   const done = main(args, {
     stdout,
     stderr,
-    env: { PATH: options.path, HOME: "/nonexistent-home", ...options.env },
+    // SRE_LAB_CLI: hints as for a user with sre-lab on PATH (test/cli/help.test.ts covers npx).
+    env: { PATH: options.path, HOME: "/nonexistent-home", SRE_LAB_CLI: "sre-lab", ...options.env },
     host: options.host ?? fakeHost(),
     signal: controller.signal,
   }).then((code) => ({ code, stdout: stdout.text, stderr: stderr.text }));

@@ -49,7 +49,13 @@ export async function runCli(
 ): Promise<CliRun> {
   const stdout = new Capture(options.tty ?? false);
   const stderr = new Capture(options.tty ?? false);
-  const env = { PATH: options.path ?? "/nonexistent", HOME: "/nonexistent-home", ...options.env };
+  // SRE_LAB_CLI: hints as for a user with sre-lab on PATH (test/cli/help.test.ts covers npx).
+  const env = {
+    PATH: options.path ?? "/nonexistent",
+    HOME: "/nonexistent-home",
+    SRE_LAB_CLI: "sre-lab",
+    ...options.env,
+  };
   const code = await main(args, {
     stdout,
     stderr,

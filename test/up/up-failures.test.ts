@@ -252,7 +252,9 @@ describe("sre-lab up when things go wrong", () => {
     [["up", "--host-port", "grafana=70000"], "error: --host-port grafana=70000: not a port number"],
     [["up", "--host-port", "grafana=8080"], "error: app and grafana would both use host port 8080"],
     [["up", "--model", "Phi 3!"], 'error: invalid model name "Phi 3!"'],
-    [["up", "--timeout", "soon"], 'error: invalid duration "soon"'],
+    [["up", "--timeout", "soon"], 'error: invalid duration "soon" for --timeout'],
+    [["up", "--timeout", "0"], "error: --timeout 0 must be longer than 0"],
+    [["up", "--timeout", "1000h"], "error: --timeout 1000h is too long: at most 24h"],
   ])("rejects bad flags with exit 2: %j", async (args, message) => {
     lab = await startFakeLab();
     const run = await runCli(args, { path: lab.tools.path, env: lab.env });

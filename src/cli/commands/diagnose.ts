@@ -2,13 +2,14 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
-import { InterruptedError, UsageError } from "../../core/errors.js";
+import { parseDuration } from "../../core/duration.js";
+import { DeadlineError, InterruptedError, UsageError } from "../../core/errors.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
 import { checkSaveTarget } from "../../diagnose/save-bundle.js";
-import { validateNamespace, validatePodName } from "../../diagnose/target.js";
+import { parseTarget, type TargetKind, validateNamespace } from "../../diagnose/target.js";
+import type { TriageReport } from "../../diagnose/triage.js";
 import { normalizeHost } from "../../ollama/client.js";
 import type { OutputFormat } from "../main.js";
-import { parseDuration } from "./up.js";
 
 export interface DiagnoseFlags {
   namespace?: string;
@@ -24,11 +25,19 @@ export interface DiagnoseFlags {
   yes?: boolean;
   force?: boolean;
   timeout: string;
-  output: OutputFormat;
+  allNamespaces?: boolean;
+  output: OutputFormat | "yaml";
 }
 
-export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags): DiagnoseOptions {
-  const usage = "sre-lab diagnose POD [-n NAMESPACE], or sre-lab diagnose --bundle FILE";
+/** A workload named as TYPE/NAME: diagnose resolves it to its most relevant pod first. */
+export type DiagnoseOwner = { kind: Exclude<TargetKind, "Pod">; name: string };
+
+export function toDiagnoseOptions(
+  pod: string | undefined,
+  flags: DiagnoseFlags,
+): DiagnoseOptions & { owner?: DiagnoseOwner } {
+  const usage =
+    "sre-lab diagnose POD|TYPE/NAME [-n NAMESPACE], sre-lab diagnose --bundle FILE, or sre-lab diagnose [-n NAMESPACE | -A] to triage";
   if (flags.bundle !== undefined && pod !== undefined) {
     throw new UsageError(`give a pod or --bundle, not both (got pod "${pod}" and --bundle ${flags.bundle})`, {
       hint: usage,
@@ -36,6 +45,11 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
   }
   if (flags.bundle === undefined && pod === undefined) {
     throw new UsageError("no pod given", { hint: usage });
+  }
+  if (flags.allNamespaces) {
+    throw new UsageError("-A triages every namespace; it does not take a pod or --bundle", {
+      hint: "drop -A, or drop the target: sre-lab diagnose -A",
+    });
   }
   if (flags.bundle !== undefined) {
     for (const [flag, set] of [
@@ -60,21 +74,23 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
       hint: "drop one of them",
     });
   }
-  const timeoutMs = parseDuration(flags.timeout);
-  if (timeoutMs < 1_000)
-    throw new UsageError(`--timeout ${flags.timeout} is too short`, { hint: "for example --timeout 10m" });
+  // The agent Job's activeDeadlineSeconds is whole seconds.
+  const timeoutMs = parseDuration(flags.timeout, "--timeout", { minMs: 1_000 });
   if (flags.model.trim() === "")
     throw new UsageError("--model is empty", { hint: "for example --model phi3:mini" });
   const ollamaUrl = flags.ollamaUrl === undefined ? undefined : normalizeHost(flags.ollamaUrl);
 
   let target: DiagnoseOptions["target"];
+  let owner: DiagnoseOwner | undefined;
   if (flags.bundle !== undefined) target = { kind: "bundle", file: flags.bundle };
   else {
-    validatePodName(pod ?? "");
+    const parsed = parseTarget(pod ?? "");
+    if (parsed.kind !== "Pod") owner = { kind: parsed.kind, name: parsed.name };
     if (flags.namespace !== undefined) validateNamespace(flags.namespace);
     target = {
       kind: "live",
-      pod: pod ?? "",
+      // For a workload: its name until resolveOwnerTarget has picked the pod.
+      pod: parsed.name,
       namespace: flags.namespace,
       where: flags.local ? "local" : flags.inCluster ? "cluster" : "auto",
     };
@@ -91,6 +107,7 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
     keep: flags.keep === true,
     consent: { yes: flags.yes === true, force: flags.force === true },
     timeoutMs,
+    ...(owner ? { owner } : {}),
   };
 }
 
@@ -117,8 +134,18 @@ export async function diagnoseCommand(
   pod: string | undefined,
   flags: DiagnoseFlags,
   stdout: NodeJS.WritableStream,
-): Promise<DiagnoseResult> {
-  const options = toDiagnoseOptions(pod, flags);
+): Promise<DiagnoseResult | TriageReport> {
+  if (pod === undefined && flags.bundle === undefined) return triageCommand(ctx, flags);
+  const { owner, ...options } = toDiagnoseOptions(pod, flags);
+  if (owner && options.target.kind === "live") {
+    const { resolveOwnerTarget } = await import("../../diagnose/target.js");
+    const kube = await ctx.kube();
+    const namespace = options.target.namespace ?? kube.namespace;
+    validateNamespace(namespace);
+    const resolved = await resolveOwnerTarget(kube, namespace, owner, ctx.clock.now());
+    ctx.out.info(resolved.reason);
+    options.target = { ...options.target, pod: resolved.pod, namespace };
+  }
   const [{ runDiagnose }, render] = await Promise.all([
     import("../../diagnose/flow.js"),
     import("../../diagnose/render.js"),
@@ -126,7 +153,7 @@ export async function diagnoseCommand(
   const onEvent = render.createStreamRenderer({
     write: (text) => stdout.write(text),
     out: ctx.out,
-    format: flags.output,
+    format: flags.output === "text" ? "text" : "json",
     printPrompt: options.mode === "prompt",
   });
   let result: DiagnoseResult;
@@ -141,8 +168,9 @@ export async function diagnoseCommand(
     );
     throw error;
   }
-  if (flags.output === "json") {
-    ctx.out.data(options.mode === "prompt" ? render.jsonPrompt(result) : render.jsonDocument(result));
+  if (flags.output !== "text") {
+    const json = options.mode === "prompt" ? render.jsonPrompt(result) : render.jsonDocument(result);
+    ctx.out.data(flags.output === "yaml" ? await toYaml(json) : json);
   }
   return result;
 }
@@ -151,4 +179,68 @@ function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const line = message.split("\n")[0] ?? "";
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+/** `diagnose` without a target: the namespace's (or -A: every namespace's) failing workloads. */
+async function triageCommand(ctx: Context, flags: DiagnoseFlags): Promise<TriageReport> {
+  const hint = "sre-lab diagnose [-n NAMESPACE | -A] triages; sre-lab diagnose POD explains one pod";
+  for (const [flag, set] of [
+    ["--save-bundle", flags.saveBundle !== undefined],
+    ["--print-prompt", flags.printPrompt === true],
+    ["--local", flags.local === true],
+    ["--in-cluster", flags.inCluster === true],
+    ["--keep", flags.keep === true],
+  ] as const) {
+    if (set) throw new UsageError(`${flag} needs a pod: triage uses no agent and no model`, { hint });
+  }
+  if (flags.allNamespaces && flags.namespace !== undefined) {
+    throw new UsageError("-A and -n together: -A already covers every namespace", {
+      hint: "drop one of them",
+    });
+  }
+  if (flags.namespace !== undefined) validateNamespace(flags.namespace);
+  const timeoutMs = parseDuration(flags.timeout, "--timeout", { minMs: 1_000 });
+  const [{ runTriage }, { renderTriage }] = await Promise.all([
+    import("../../diagnose/triage.js"),
+    import("../../diagnose/triage-render.js"),
+  ]);
+  const kube = await ctx.kube();
+  const scope = flags.allNamespaces ? "every namespace" : `namespace ${flags.namespace ?? kube.namespace}`;
+  ctx.out.info(`triage of ${scope} (context ${kube.context}): one list of pods and one of events, no model`);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DeadlineError(
+            `triage of ${scope} did not finish within ${flags.timeout} (listing pods and events)`,
+            {
+              hint: "check that the cluster answers (kubectl get pods), or give more time with --timeout",
+            },
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  const report = await Promise.race([
+    runTriage(kube, {
+      namespace: flags.namespace,
+      allNamespaces: flags.allNamespaces === true,
+      now: ctx.clock.now(),
+    }),
+    deadline,
+  ]).finally(() => clearTimeout(timer));
+  for (const warning of report.warnings) ctx.out.warn(warning);
+  if (flags.output === "text") ctx.out.data(renderTriage(report, ctx.out.dataStyle));
+  else {
+    const json = JSON.stringify(report, null, 2);
+    ctx.out.data(flags.output === "yaml" ? await toYaml(json) : json);
+  }
+  return report;
+}
+
+/** The same document as -o json, as YAML (loaded only when asked for). */
+async function toYaml(json: string): Promise<string> {
+  const { stringify } = await import("yaml");
+  return stringify(JSON.parse(json), { lineWidth: 0 });
 }

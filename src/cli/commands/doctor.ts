@@ -19,6 +19,9 @@ export function renderDoctor(report: DoctorReport, style: Styler): string {
     if (check.hint && (check.status === "fail" || check.status === "warn")) {
       lines.push(`  ${" ".repeat(width)}  ${style.cyan("fix:")} ${check.hint}`);
     }
+    if (check.command && (check.status === "fail" || check.status === "warn")) {
+      lines.push(`  ${" ".repeat(width)}  ${style.cyan("run:")} ${check.command}`);
+    }
   }
   return lines.join("\n");
 }
@@ -36,7 +39,9 @@ export async function doctorCommand(ctx: Context, options: { output: OutputForma
     // End on the first blocking problem itself (on a machine without Docker: the Docker line).
     throw new SreLabError(`${first.title}: ${first.detail}`, {
       details: others.length > 0 ? `also blocking: ${others.map((c) => c.title).join(", ")}` : undefined,
-      hint: first.hint ?? "fix it as shown above, then run sre-lab doctor again",
+      hint: first.command
+        ? `run: ${first.command}`
+        : (first.hint ?? "fix it as shown above, then run sre-lab doctor again"),
     });
   }
   return report;

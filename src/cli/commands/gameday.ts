@@ -3,9 +3,8 @@ import { resolve } from "node:path";
 import { labDiagnoser } from "../../chaos/diagnosis.js";
 import { type GamedayResult, renderScorecard, runGameday, selectScenarios } from "../../chaos/gameday.js";
 import type { Context } from "../../core/context.js";
-import { UsageError } from "../../core/errors.js";
+import { parseDuration } from "../../core/duration.js";
 import type { OutputFormat } from "../main.js";
-import { parseDuration } from "./up.js";
 
 export interface GamedayFlags {
   only?: string;
@@ -35,8 +34,6 @@ export async function gamedayCommand(
   let timeoutMs: number | undefined;
   if (flags.timeout !== undefined) {
     timeoutMs = parseDuration(flags.timeout);
-    if (timeoutMs <= 0)
-      throw new UsageError("--timeout must be longer than 0", { hint: "for example --timeout 2m" });
   }
   const reportDir = resolve(flags.report ?? `gameday-${reportStamp(ctx.clock.now())}`);
   const result = await runGameday(ctx, {

@@ -1,10 +1,10 @@
 /** `sre-lab sync`: republish manifests/ and wait for Argo CD to roll the change out. */
 import type { Context } from "../../core/context.js";
+import { parseDuration } from "../../core/duration.js";
 import { KUBE_CONTEXT } from "../../lab/config.js";
 import { runSync } from "../../lab/sync.js";
 import { guardClusterWrite, kubeWriteTarget, syncWrites } from "../../lab/write-guard.js";
 import type { OutputFormat } from "../main.js";
-import { parseDuration } from "./up.js";
 
 export interface SyncFlags {
   timeout: string;

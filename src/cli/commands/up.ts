@@ -1,6 +1,7 @@
 /** `sre-lab up`: validate flags, then run the flow (or print its plan), then print the summary. */
 import { isAbsolute, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
+import { parseDuration } from "../../core/duration.js";
 import { UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import { DEFAULT_PORTS, isLabPortName, LAB_PORT_NAMES, type LabPorts } from "../../lab/config.js";
@@ -60,17 +61,6 @@ export function parseHostPorts(specs: string[] = []): LabPorts {
 
 /** Ollama model names: `name[:tag]`, optionally with a namespace (`library/phi3:mini`). */
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9._-]+)?$/;
-
-export function parseDuration(text: string): number {
-  const match = /^(\d+)(s|m|h)?$/.exec(text.trim());
-  if (!match) {
-    throw new UsageError(`invalid duration "${text}"`, {
-      hint: "use seconds, minutes or hours: 90s, 15m, 1h",
-    });
-  }
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000 }[(match[2] ?? "s") as "s" | "m" | "h"];
-  return Number(match[1]) * unit;
-}
 
 export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
   if (flags.provider !== "kind" && flags.provider !== "existing") {
