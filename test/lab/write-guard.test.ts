@@ -183,10 +183,21 @@ describe("each command that writes to a cluster goes through the guard", () => {
     expect(lab.api.writeRequests()).toEqual([]);
   });
 
-  it("up --provider existing --dry-run on production: exit 0, and says what a real run would need", async () => {
+  it("up --provider existing --dry-run on production: exit 0, no write, and says what a real run would need", async () => {
     lab = await startFakeLab();
     const run = await runCli(
-      ["--context", "prod-eu-west-1", "up", "--provider", "existing", "--dry-run", "-o", "json"],
+      [
+        "--context",
+        "prod-eu-west-1",
+        "up",
+        "--provider",
+        "existing",
+        "--repo-url",
+        "https://github.com/acme/lab.git",
+        "--dry-run",
+        "-o",
+        "json",
+      ],
       as("prod-eu-west-1"),
     );
     expect(run.code).toBe(0);
@@ -194,7 +205,8 @@ describe("each command that writes to a cluster goes through the guard", () => {
       'a real run writes to context "prod-eu-west-1", it looks like production ("prod"): it needs --force';
     expect(run.stderr).toContain(`warning: ${note}`);
     expect((JSON.parse(run.stdout) as { guard?: string }).guard).toBe(note);
-    expect(lab.api.requests).toEqual([]); // a dry run contacts no cluster
+    // A dry run reads (the same preflight as a real run) but writes nothing.
+    expect(lab.api.writeRequests()).toEqual([]);
   });
 
   it("sync --context: refused off the lab without --yes; with --yes it goes on", async () => {
