@@ -53,7 +53,7 @@ describe("analyze: root cause before symptom", () => {
     );
     const findings = analyze(bundleOf(pod));
     expect(findings.map((f) => f.code)).toEqual(["OOMKilled"]);
-    expect(findings[0]?.remediation).toContain("--limits=memory=512Mi");
+    expect(findings[0]?.remediation).toContain("--limits=memory=384Mi");
     expect(findings[0]?.remediation).toContain("deployment/app");
   });
 
@@ -162,11 +162,24 @@ describe("analyze: root cause before symptom", () => {
     expect(analyze(bundleOf(pod)).map((f) => f.code)).toEqual(["Healthy"]);
   });
 
-  it("exit 0 under restartPolicy Always → CrashLoopBackOff suggesting a Job/CronJob", () => {
+  it("exit 0 under restartPolicy Always → CrashLoopBackOff suggesting a Job, with no invented schedule", () => {
     const pod = podWith({ ...crashLoop, lastState: { terminated: { reason: "Completed", exitCode: 0 } } });
     const [root] = analyze(bundleOf(pod));
     expect(root?.code).toBe("CrashLoopBackOff");
-    expect(root?.remediation).toContain("create cronjob app");
+    expect(root?.commands).toEqual(["kubectl -n demo create job app-run --image=ghcr.io/acme/app:1.0.0"]);
+    expect(root?.remediation).not.toContain("--schedule");
+  });
+
+  it("exit 0 with restarts and a liveness probe → LivenessProbeFailed, also once the events have expired", () => {
+    const pod = podWith(
+      { ...crashLoop, lastState: { terminated: { reason: "Completed", exitCode: 0 } } },
+      { livenessProbe: { httpGet: { path: "/healthz", port: 8080 }, timeoutSeconds: 1 } },
+    );
+    const [root] = analyze(bundleOf(pod));
+    expect(root?.code).toBe("LivenessProbeFailed");
+    expect(root?.summary).toContain("exits 0");
+    expect(root?.evidence.join("\n")).toContain("livenessProbe: httpGet :8080/healthz");
+    expect(root?.remediation).not.toContain("Job");
   });
 
   it.each([

@@ -65,7 +65,10 @@ const DB_AUTH: [RegExp, "user" | undefined][] = [
   [/password authentication failed for user "([^"]{1,100})"/, "user"],
   [/Access denied for user '([^']{1,100})'@/, "user"],
   [/Login failed for user '([^']{1,100})'/, "user"],
-  [/\bWRONGPASS\b|\bNOAUTH\b|ORA-01017|SCRAM[^\n]{0,80}authentication failed|MongoServerError: Authentication failed|Authentication failed\.?$/i, undefined],
+  [
+    /\bWRONGPASS\b|\bNOAUTH\b|ORA-01017|SCRAM[^\n]{0,80}authentication failed|MongoServerError: Authentication failed|Authentication failed\.?$/i,
+    undefined,
+  ],
 ];
 
 const DNS_HOST: RegExp[] = [
@@ -81,15 +84,21 @@ const DNS_GENERIC =
   /no such host|Name or service not known|Temporary failure in name resolution|nodename nor servname|EAI_AGAIN|NXDOMAIN|can't resolve/i;
 
 const CONNECTION: RegExp[] = [
-  new RegExp(String.raw`dial tcp (${HOST}|\[[0-9a-fA-F:]+\]):(\d{1,5}): (?:connect: )?(?:connection refused|i/o timeout|connection timed out|operation timed out)`),
+  new RegExp(
+    String.raw`dial tcp (${HOST}|\[[0-9a-fA-F:]+\]):(\d{1,5}): (?:connect: )?(?:connection refused|i/o timeout|connection timed out|operation timed out)`,
+  ),
   new RegExp(String.raw`connect (?:ECONNREFUSED|ETIMEDOUT) (${HOST}|\[?[0-9a-fA-F:]+\]?):(\d{1,5})`),
   new RegExp(String.raw`connection to server at "(${HOST})"[^,]{0,80}, port (\d{1,5}) failed`),
   new RegExp(String.raw`Error 11[01] connecting to (${HOST}):(\d{1,5})`),
   new RegExp(String.raw`Can't connect to MySQL server on '(${HOST})(?::(\d{1,5}))?'`),
   new RegExp(String.raw`Connection to (${HOST}):(\d{1,5}) refused`),
-  new RegExp(String.raw`(?:connect(?:ing)? to|connection to|failed to connect to|could not connect to)\s+"?(${HOST}):(\d{2,5})"?[^\n]{0,80}?(?:refused|timed? ?out|timeout)`, "i"),
+  new RegExp(
+    String.raw`(?:connect(?:ing)? to|connection to|failed to connect to|could not connect to)\s+"?(${HOST}):(\d{2,5})"?[^\n]{0,80}?(?:refused|timed? ?out|timeout)`,
+    "i",
+  ),
 ];
-const CONNECTION_GENERIC = /connection refused|ECONNREFUSED|ETIMEDOUT|i\/o timeout|connection timed out|timeout expired/i;
+const CONNECTION_GENERIC =
+  /connection refused|ECONNREFUSED|ETIMEDOUT|i\/o timeout|connection timed out|timeout expired/i;
 
 const PATH = String.raw`\/[^\s'"():,]{1,300}`;
 const PERMISSION: RegExp[] = [
@@ -111,9 +120,26 @@ const READ_ONLY: RegExp[] = [
 const MISSING_ENV: [RegExp, boolean][] = [
   [new RegExp(String.raw`required key (${ENV_NAME}) missing value`), false],
   [new RegExp(String.raw`^KeyError: '(${ENV_NAME})'`), false],
-  [new RegExp(String.raw`(?:environment variable|env var(?:iable)?)s?:? [\`"']?(${ENV_NAME})[\`"']? (?:is )?(?:not set|missing|required|undefined|not defined|must be set|is empty|empty)`, "i"), false],
-  [new RegExp(String.raw`[\`"']?(${ENV_NAME})[\`"']? (?:environment variable|env var(?:iable)?) (?:is )?(?:not set|missing|required|undefined|must be set)`, "i"), false],
-  [new RegExp(String.raw`[Mm]issing (?:required )?(?:environment variable|env var(?:iable)?)s?:? [\`"']?(${ENV_NAME})`), false],
+  [
+    new RegExp(
+      String.raw`(?:environment variable|env var(?:iable)?)s?:? [\`"']?(${ENV_NAME})[\`"']? (?:is )?(?:not set|missing|required|undefined|not defined|must be set|is empty|empty)`,
+      "i",
+    ),
+    false,
+  ],
+  [
+    new RegExp(
+      String.raw`[\`"']?(${ENV_NAME})[\`"']? (?:environment variable|env var(?:iable)?) (?:is )?(?:not set|missing|required|undefined|must be set)`,
+      "i",
+    ),
+    false,
+  ],
+  [
+    new RegExp(
+      String.raw`[Mm]issing (?:required )?(?:environment variable|env var(?:iable)?)s?:? [\`"']?(${ENV_NAME})`,
+    ),
+    false,
+  ],
   [new RegExp(String.raw`\b(${ENV_NAME}) (?:must be set|is not set|is required but not set)`), false],
   [/Could not resolve placeholder '([\w.-]{1,200})' in value/, true],
 ];
@@ -180,7 +206,10 @@ export function lineCause(line: string): LineCause | undefined {
 
   for (const [pattern, configKey] of MISSING_ENV) {
     const m = pattern.exec(line);
-    if (m?.[1]) return configKey ? { kind: "missing-env", variable: m[1], configKey } : { kind: "missing-env", variable: m[1] };
+    if (m?.[1])
+      return configKey
+        ? { kind: "missing-env", variable: m[1], configKey }
+        : { kind: "missing-env", variable: m[1] };
   }
 
   if (

@@ -159,6 +159,7 @@ export interface PodFacts {
   volumes: JsonRecord[];
   /** The pod-level securityContext. */
   securityContext: SecurityFacts;
+  hostNetwork: boolean;
   /** Who owns the workload's manifest (Argo CD, Helm, or kubectl). */
   management: Management;
   /** metadata.cluster of the bundle (the kube context), when known. */
@@ -219,6 +220,7 @@ export function podFacts(bundle: EvidenceBundle): PodFacts {
     nodeSelector: stringMap(pod, "spec", "nodeSelector"),
     volumes: records(pod, "spec", "volumes"),
     securityContext: securityFacts(record(pod, "spec", "securityContext")),
+    hostNetwork: bool(pod, "spec", "hostNetwork") === true,
     management: { tool: "kubectl" },
     related: (bundle.related ?? []).map((r) => relatedFacts(r.object, r.events)),
   };
@@ -398,7 +400,9 @@ function managementOf(bundle: EvidenceBundle, workload: Workload): Management {
         tool: "helm",
         release,
         releaseNamespace:
-          annotations["meta.helm.sh/release-namespace"] ?? text(bundle.pod, "metadata", "namespace") ?? "default",
+          annotations["meta.helm.sh/release-namespace"] ??
+          text(bundle.pod, "metadata", "namespace") ??
+          "default",
         evidence: `${text(object, "kind") ?? "object"} ${text(object, "metadata", "name") ?? ""} annotation meta.helm.sh/release-name: ${release}`,
       };
       const chart = labels["helm.sh/chart"];

@@ -186,7 +186,13 @@ export function classifyLog(text: string): LogClassification {
         };
       } else {
         signals.push({
-          signal: { kind: "stack-exception", line: quote(line), context, before: preceding(lines, i, 3), after: [] },
+          signal: {
+            kind: "stack-exception",
+            line: quote(line),
+            context,
+            before: preceding(lines, i, 3),
+            after: [],
+          },
           at: i,
         });
       }
@@ -293,7 +299,10 @@ function note(templates: Map<string, Template>, raw: string, index: number, stro
   if (severity === 0) severity = 1; // a known cause logged at info level still counts, weakly
   const key = line
     .replace(TIMESTAMP, " ")
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b[0-9a-f]{6,}\b|\d+/gi, "#")
+    .replace(
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b[0-9a-f]{6,}\b|\d+/gi,
+      "#",
+    )
     .slice(0, 200);
   const time = TIMESTAMP.exec(line)?.[1];
   const existing = templates.get(key);
