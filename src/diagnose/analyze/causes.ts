@@ -78,7 +78,8 @@ const DNS_HOST: RegExp[] = [
   new RegExp(String.raw`UnknownHostException: (${HOST})`),
   new RegExp(String.raw`host not found in upstream "(${HOST})(?::\d+)?"`),
   new RegExp(String.raw`can(?:'|no)t resolve (?:host(?:name)? )?'?"?(${HOST})`, "i"),
-  new RegExp(String.raw`(${HOST})[^\n]{0,40}NXDOMAIN|NXDOMAIN[^\n]{0,40}?(${HOST})`),
+  new RegExp(String.raw`server can't find (${HOST})\.?: NXDOMAIN`),
+  new RegExp(String.raw`(${HOST})\.?:? (?:status: )?NXDOMAIN`),
 ];
 const DNS_GENERIC =
   /no such host|Name or service not known|Temporary failure in name resolution|nodename nor servname|EAI_AGAIN|NXDOMAIN|can't resolve/i;
@@ -92,6 +93,10 @@ const CONNECTION: RegExp[] = [
   new RegExp(String.raw`Error 11[01] connecting to (${HOST}):(\d{1,5})`),
   new RegExp(String.raw`Can't connect to MySQL server on '(${HOST})(?::(\d{1,5}))?'`),
   new RegExp(String.raw`Connection to (${HOST}):(\d{1,5}) refused`),
+  new RegExp(
+    String.raw`(?:postgres(?:ql)?|mysql|redis|rediss|mongodb|amqps?|nats|https?)://(?:[^@\s/]*@)?(${HOST}):(\d{1,5})[^\n]{0,200}?(?:refused|timed? ?out|timeout)`,
+    "i",
+  ),
   new RegExp(
     String.raw`(?:connect(?:ing)? to|connection to|failed to connect to|could not connect to)\s+"?(${HOST}):(\d{2,5})"?[^\n]{0,80}?(?:refused|timed? ?out|timeout)`,
     "i",

@@ -181,6 +181,11 @@ export function sandboxAnalyzer(pod: PodFacts): Candidate[] {
         `containers waiting: ${creating.map((c) => `${c.name} ${c.status?.state.waiting?.reason ?? "(no status)"}`).join(", ")}`,
       ],
       remediation: `This is the node's runtime or network plugin, not the app: kubectl describe node ${node}; check the CNI and runtime pods on it (kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${node}); then ${kubectl(pod)} delete pod ${pod.name} to retry.`,
+      commands: [
+        `kubectl describe node ${node}`,
+        `kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${node}`,
+        `${kubectl(pod)} delete pod ${pod.name}`,
+      ],
     }),
   ];
 }
@@ -294,6 +299,19 @@ function startFailed(ctx: Context): Candidate {
         summary: `${kindLabel(container)} ${container.name} cannot start${exit}: ${what}.`,
         evidence,
         remediation: remedy,
+        commands:
+          cause === "format"
+            ? [
+                ...(pod.nodeName
+                  ? [`kubectl get node ${pod.nodeName} -o jsonpath='{.status.nodeInfo.architecture}'`]
+                  : []),
+                ...(container.image ? [`docker manifest inspect ${container.image}`] : []),
+              ]
+            : (cause === "missing" || cause === "permission") && container.image
+              ? [
+                  `docker run --rm --entrypoint sh ${container.image} -c ${shellQuote(`ls -l ${dirOf(path)}`)}`,
+                ]
+              : [`${kubectl(pod)} describe pod ${pod.name}`],
       },
       container.name,
     ),
@@ -494,6 +512,7 @@ function initStillRunning(ctx: Context): Candidate {
         summary: `Init container ${container.name} has not finished, so the main containers have not started; it is probably waiting for something (see its log).`,
         evidence,
         remediation: `See what it waits for: ${kubectl(pod)} logs ${pod.name} -c ${container.name}; make that dependency available or fix the init container's check in ${workloadRef(pod)}.`,
+        commands: [logsOf(pod, container, false)],
       },
       container.name,
     ),

@@ -626,7 +626,7 @@ function dependencyRemedy(pod: PodFacts, container: ContainerFacts, cause: LogCa
       evidence,
       remediation: dns
         ? `Check the name${envWithHost ? ` in env ${envWithHost[0]}` : ""}; an external name needs working cluster DNS and egress (CoreDNS: kubectl -n kube-system get pods -l k8s-app=kube-dns).`
-        : `The dependency at ${target} is down or unreachable from the pod: check it, and NetworkPolicies in namespace ${pod.namespace}.`,
+        : `${host !== undefined ? `The dependency at ${target}` : "The dependency the log names"} is down or unreachable from the pod: check it, and NetworkPolicies in namespace ${pod.namespace}.`,
       commands: dns ? ["kubectl -n kube-system get pods -l k8s-app=kube-dns"] : [],
     };
   }
