@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/diagnose/analyze/index.js";
+import { redactBundle } from "../../src/diagnose/redact.js";
 import { FINDING_CODES, SEVERITIES } from "../../src/diagnose/types.js";
 import {
   bundleOf,
@@ -32,6 +33,29 @@ describe("analyze: fixtures (expectations in each file's x-expect)", () => {
       for (const s of want.evidence ?? []) expect(evidence).toContain(s);
       for (const s of want.remediation ?? []) expect(root.remediation).toContain(s);
       for (const s of want.summary ?? []) expect(root.summary).toContain(s);
+      const commands = root.commands ?? [];
+      for (const s of want.commands ?? [])
+        expect(
+          commands.some((c) => c.includes(s)),
+          `no command contains ${s}:\n${commands.join("\n")}`,
+        ).toBe(true);
+      for (const s of want.notCommands ?? []) expect(commands.join("\n")).not.toContain(s);
+      for (const s of want.notFix ?? [])
+        expect(`${root.remediation}\n${commands.join("\n")}`).not.toContain(s);
+      for (const s of want.notSummary ?? []) expect(root.summary).not.toContain(s);
+      if (want.prompt) {
+        const { content } = diagnose(redactBundle(fixtureBundle(file)));
+        for (const s of want.prompt) expect(content).toContain(s);
+      }
+      // Every command of every finding is complete and pasteable: no placeholder, no trailing punctuation.
+      for (const f of findings) {
+        expect(Array.isArray(f.commands)).toBe(true);
+        for (const command of f.commands ?? []) {
+          expect(command, command).not.toMatch(/[.,;:]$/);
+          expect(command, command).not.toMatch(/<[a-z][\w-]*>/);
+          expect(command.trim()).toBe(command);
+        }
+      }
       const codes = findings.map((f) => f.code);
       for (const c of want.alsoCodes ?? []) expect(codes).toContain(c);
       for (const c of want.notCodes ?? []) expect(codes).not.toContain(c);

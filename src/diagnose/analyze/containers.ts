@@ -389,7 +389,15 @@ function processFailed(
         : `with code ${describeExitCode(t.exitCode)}`
       : "with an error";
   const repeats = cause && cause.line === decisive ? repeatNote(cause) : "";
-  const why = decisive ? `${decisive}${repeats}` : t?.message ? t.message : undefined;
+  // Without a crash signal, the best-ranked error line of the whole log is the one to quote.
+  const primary = ctx.log?.classification.primary;
+  const why = decisive
+    ? `${decisive}${repeats}`
+    : t?.message
+      ? t.message
+      : primary && primary.severity >= 2
+        ? `${primary.line}${repeatNote(primary)}`
+        : undefined;
   const because = remedy ? ` — ${remedy.what}` : "";
   const summary =
     code === "InitContainerFailed"

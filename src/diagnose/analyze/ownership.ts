@@ -19,7 +19,9 @@ function changesWorkload(command: string, pod: PodFacts): boolean {
   return (
     /^kubectl (?:-n \S+ )?(?:set (?:resources|env|image)|patch|edit|scale|label|annotate|apply)\b/.test(
       command,
-    ) && command.includes(ref)
+    ) &&
+    command.includes(ref) &&
+    !command.endsWith(" --list")
   );
 }
 

@@ -146,11 +146,11 @@ function pathRemedy(pod: PodFacts, container: ContainerFacts, cause: LogCause): 
 
   if (readOnlyFs) {
     if (mount && ALWAYS_READ_ONLY.has(mount.type)) {
-      if (emptyDir) commands.push(emptyDir);
+      // No emptyDir command: one at the same path would hide the configuration.
       return {
         what: `it writes to ${path}, inside the ${mount.type} volume ${mount.name} mounted at ${mount.mountPath}, which Kubernetes always mounts read-only`,
         evidence,
-        remediation: `A ${mount.type} volume is read-only whatever readOnly says: let the app write somewhere else — mount an emptyDir for its writable files (e.g. at ${dir}) and keep the ${mount.type} for configuration (mount single files with subPath if they must sit in a writable directory).`,
+        remediation: `A ${mount.type} volume is read-only whatever readOnly says: let the app write somewhere else — an emptyDir mounted at another path for its writable files — and keep the ${mount.type} ${mount.source ?? mount.name} for configuration (mount single files with subPath if they must sit in a writable directory).`,
         commands,
       };
     }
@@ -219,8 +219,8 @@ function pathRemedy(pod: PodFacts, container: ContainerFacts, cause: LogCause): 
     return {
       what: `it may not write ${path} inside the ${mount.type} volume ${mount.name}`,
       evidence,
-      remediation: `${mount.type} volumes are read-only: write to an emptyDir instead (mount one at ${dir}).`,
-      commands: emptyDir ? [emptyDir] : [],
+      remediation: `${mount.type} volumes are read-only: let the app write to an emptyDir mounted at another path, and keep the ${mount.type} for reading.`,
+      commands,
     };
   }
   if (emptyDir) commands.push(emptyDir);

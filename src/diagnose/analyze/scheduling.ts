@@ -337,29 +337,43 @@ function schedulingRemedy(
         );
         break;
       }
-      case "taint":
-        if (PRESSURE_TAINT.test(reason.taint ?? reason.text)) {
-          // The kubelet sets these while a node runs out of disk/memory/pids: tolerating them
-          // would put the pod on a starving node.
+      case "taint": {
+        // Each taint reason on its own: a pressure taint means "free the node", the control
+        // plane's is expected, any other needs a toleration if the pod should run there.
+        const taints = failure.reasons.filter((r) => r.category === "taint");
+        const pressure = taints.filter((r) => PRESSURE_TAINT.test(r.taint ?? r.text));
+        const unnamed = taints.filter((r) => r.taint === undefined);
+        const other = taints.filter(
+          (r) =>
+            r.taint !== undefined && !PRESSURE_TAINT.test(r.taint) && !/control-plane|master/.test(r.taint),
+        );
+        for (const r of pressure) {
           steps.push(
-            `nodes are tainted ${/node\.kubernetes\.io\/[a-z]+-pressure/.exec(reason.taint ?? reason.text)?.[0] ?? "with a pressure taint"} by the kubelet because they run out of a resource: free the node (kubectl describe node <node> shows the condition), never add a toleration for it`,
+            `${r.count ?? "some"} node(s) are tainted ${/node\.kubernetes\.io\/[a-z]+-pressure/.exec(r.taint ?? r.text)?.[0] ?? "with a pressure taint"} by the kubelet because they run out of a resource: free the node (kubectl describe node shows the condition), never add a toleration for it`,
           );
-        } else if (reason.taint === undefined && /untolerated taint\(s\)/.test(reason.text)) {
+        }
+        for (const r of unnamed) {
           steps.push(
-            `${reason.count ?? "some"} node(s) have a taint the pod does not tolerate (the scheduler no longer names it): list the taints (kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key); a control-plane taint is expected, a *-pressure taint means free the node, any other needs a toleration in ${workloadRef(pod)} if the pod should run there`,
+            `${r.count ?? "some"} node(s) have a taint the pod does not tolerate (the scheduler no longer names it): list the taints (kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key); a control-plane taint is expected, a *-pressure taint means free the node, any other needs a toleration in ${workloadRef(pod)} if the pod should run there`,
           );
-        } else if (
-          failure.reasons.every((r) => r.category === "taint" || r.category === "node-unschedulable")
+        }
+        for (const r of other) {
+          steps.push(
+            failure.reasons.every((x) => x.category === "taint" || x.category === "node-unschedulable")
+              ? `every node has a taint the pod does not tolerate ({${r.taint}}): add a matching toleration to ${workloadRef(pod)} or remove the taint from the nodes`
+              : `nodes tainted {${r.taint}} need a matching toleration if the pod should run there`,
+          );
+        }
+        if (
+          pressure.length + unnamed.length + other.length === 0 &&
+          taints.length === failure.reasons.length
         ) {
           steps.push(
-            `every node has a taint the pod does not tolerate (${reason.taint ?? reason.text}): add a matching toleration to ${workloadRef(pod)} or remove the taint (kubectl taint node <node> <key>-)`,
-          );
-        } else if (!/control-plane|master/.test(reason.taint ?? "")) {
-          steps.push(
-            `nodes tainted {${reason.taint ?? ""}} need a matching toleration if the pod should run there`,
+            `only the control plane is left and it is tainted for system pods: add a worker node or free capacity on the workers`,
           );
         }
         break;
+      }
       case "volume":
         steps.push(
           `a volume cannot be bound (${reason.text}): ${kubectl(pod)} get pvc and kubectl describe pvc <claim> (StorageClass, provisioner, zone)`,
