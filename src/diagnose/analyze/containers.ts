@@ -415,7 +415,7 @@ function processFailed(
     ? `${remedy.remediation} Read the full output with ${logsCommand}.`
     : code === "InitContainerFailed"
       ? `Fix what ${container.name} does so that it exits 0${decisive ? ` (it fails with: ${decisive})` : ""}; read the whole output with ${logsCommand}. The pod retries the init container on its own; roll out the fix to ${workloadRef(pod)}.`
-      : `Fix the application error${decisive ? ` "${decisive}"` : ""}${location ? ` (${location.trim()})` : ""} and roll out a fixed image to ${workloadRef(pod)}; read the full output with ${logsCommand}.`;
+      : `Fix the application error${decisive ? ` "${decisive}"` : primary && primary.severity >= 2 ? ` "${primary.line}"` : ""}${location ? ` (${location.trim()})` : ""} and roll out a fixed image to ${workloadRef(pod)}; read the full output with ${logsCommand}.`;
   const commands = remedy && remedy.commands.length > 0 ? remedy.commands : [logsCommand];
   return candidate(
     withContainer(
