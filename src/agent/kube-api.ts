@@ -64,6 +64,10 @@ const RESOURCES: Readonly<Record<string, string>> = {
   DaemonSet: "daemonsets",
   Job: "jobs",
   CronJob: "cronjobs",
+  PersistentVolumeClaim: "persistentvolumeclaims",
+  StorageClass: "storageclasses",
+  Service: "services",
+  EndpointSlice: "endpointslices",
 };
 
 export interface InClusterApiOptions {
@@ -130,6 +134,7 @@ export function createInClusterApi(config: InClusterConfig, options: InClusterAp
     async list(apiVersion, kind, listOptions) {
       const query = new URLSearchParams();
       if (listOptions.fieldSelector) query.set("fieldSelector", listOptions.fieldSelector);
+      if (listOptions.labelSelector) query.set("labelSelector", listOptions.labelSelector);
       const suffix = query.size > 0 ? `?${query}` : "";
       const body = await json(
         `${collectionPath(apiVersion, kind, listOptions.namespace)}${suffix}`,

@@ -49,6 +49,16 @@ export const AGENT_ROLE_RULES = [
     verbs: ["get"],
   },
   { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["get"] },
+  // Related objects whose state decides a cause (issue 12): the pod's claims, the Services its
+  // log names and their EndpointSlices. Read-only, in this namespace only.
+  { apiGroups: [""], resources: ["persistentvolumeclaims", "services"], verbs: ["get"] },
+  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list"] },
+];
+
+/** The ClusterRole's rules: nodes, and the StorageClass of an unbound claim (both cluster-scoped). */
+export const AGENT_CLUSTER_RULES = [
+  { apiGroups: [""], resources: ["nodes"], verbs: ["get"] },
+  { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get"] },
 ];
 
 export interface AgentCode {
@@ -126,7 +136,7 @@ export function agentObjects(options: AgentObjectsOptions): AgentObjects {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRole",
       metadata: meta(AGENT_NODES_ROLE),
-      rules: [{ apiGroups: [""], resources: ["nodes"], verbs: ["get"] }],
+      rules: AGENT_CLUSTER_RULES,
     },
     clusterRoleBinding: {
       apiVersion: "rbac.authorization.k8s.io/v1",

@@ -14,6 +14,7 @@ import {
   type ContainerLog,
   type EvidenceBundle,
   type KubeObject,
+  type RelatedObject,
 } from "./types.js";
 
 const HINT =
@@ -48,6 +49,7 @@ export function serializeBundle(bundle: EvidenceBundle, options: SerializeOption
     logs: safe.logs,
     ...(safe.owners === undefined ? {} : { owners: safe.owners }),
     ...(safe.node === undefined ? {} : { node: safe.node }),
+    ...(safe.related === undefined ? {} : { related: safe.related }),
   };
   if (options.format === "yaml") return stringifyYaml(ordered, { lineWidth: 0 });
   return `${JSON.stringify(ordered, null, 2)}\n`;
@@ -122,7 +124,18 @@ function toBundle(document: unknown, sourceName: string): EvidenceBundle {
   };
   if (document.owners !== undefined && document.owners !== null) bundle.owners = objectList(document.owners);
   if (isObject(document.node)) bundle.node = document.node;
+  if (Array.isArray(document.related)) bundle.related = toRelated(document.related);
   return bundle;
+}
+
+/** `related: [{ object, events }]`; entries without an object are dropped. */
+function toRelated(value: unknown[]): RelatedObject[] {
+  const out: RelatedObject[] = [];
+  for (const entry of value) {
+    if (!isObject(entry) || !isObject(entry.object)) continue;
+    out.push({ object: entry.object, events: objectList(entry.events) });
+  }
+  return out;
 }
 
 function toMetadata(value: unknown): BundleMetadata {

@@ -13,10 +13,18 @@
  * Nothing is redacted here: callers redact (redactBundle) before anything leaves the process.
  */
 import { asRecord, num, record, records, text, timeOf } from "./analyze/fields.js";
+import { classifyLog } from "./analyze/logs.js";
+import { serviceOf } from "./analyze/remedies.js";
 import { type PrometheusApi, queryContainerMetrics } from "./collect-metrics.js";
 import type { ContainerMetrics, Evidence, SourceStatus } from "./evidence.js";
 import { redactText } from "./redact.js";
-import { BUNDLE_API_VERSION, BUNDLE_KIND, type ContainerLog, type KubeObject } from "./types.js";
+import {
+  BUNDLE_API_VERSION,
+  BUNDLE_KIND,
+  type ContainerLog,
+  type KubeObject,
+  type RelatedObject,
+} from "./types.js";
 
 export interface ObjectRef {
   apiVersion: string;
@@ -42,7 +50,11 @@ export interface EvidenceApi {
   list(
     apiVersion: string,
     kind: string,
-    options: { namespace?: string | undefined; fieldSelector?: string | undefined },
+    options: {
+      namespace?: string | undefined;
+      fieldSelector?: string | undefined;
+      labelSelector?: string | undefined;
+    },
   ): Promise<unknown[]>;
   readLog(namespace: string, pod: string, options: LogRequest): Promise<string>;
 }
@@ -93,6 +105,9 @@ export async function collectEvidence(api: EvidenceApi, options: CollectOptions)
     readMetrics(pod, options),
   ]);
   sources.push(owners.status, events.status, logs.status, node.status, metrics.status);
+  // After the logs: the Services a connection or DNS error names are found in them.
+  const related = await settle("related", () => readRelated(api, pod, owners.value ?? [], logs.value));
+  sources.push(related.status);
 
   const bundle: Evidence["bundle"] = {
     apiVersion: BUNDLE_API_VERSION,
@@ -108,6 +123,7 @@ export async function collectEvidence(api: EvidenceApi, options: CollectOptions)
   };
   if (owners.value && owners.value.length > 0) bundle.owners = owners.value;
   if (node.value) bundle.node = node.value;
+  if (related.value && related.value.length > 0) bundle.related = related.value;
   return { bundle, sources, metrics: metrics.value };
 }
 
@@ -180,6 +196,102 @@ async function readEvents(
     value: folded.slice(0, MAX_EVENTS),
     detail: `${folded.length} event${folded.length === 1 ? "" : "s"}${dropped > 0 ? ` (${dropped} duplicates folded)` : ""}`,
   };
+}
+
+const MAX_RELATED_EVENTS = 20;
+const MAX_RELATED_SERVICES = 3;
+
+/**
+ * Objects whose state decides the cause, read-only and in the pod's namespace (plus a claim's
+ * StorageClass): the claims of a pod that is not running yet, with their events and
+ * StorageClass; the owning Job's events; the Services that a connection or DNS error in the logs
+ * names, with their EndpointSlices. A missing object is noted, not an error.
+ */
+async function readRelated(
+  api: EvidenceApi,
+  pod: KubeObject,
+  owners: KubeObject[],
+  logs: ContainerLog[],
+): Promise<{ value: RelatedObject[]; detail: string }> {
+  const namespace = text(pod, "metadata", "namespace") ?? "default";
+  const out: RelatedObject[] = [];
+  const missing: string[] = [];
+  const eventsOf = async (object: KubeObject): Promise<KubeObject[]> => {
+    const uid = text(object, "metadata", "uid");
+    if (uid === undefined) return [];
+    const raw = await api.list("v1", "Event", { namespace, fieldSelector: `involvedObject.uid=${uid}` });
+    return foldEvents(raw.map(plainObject)).slice(0, MAX_RELATED_EVENTS);
+  };
+  const getOrNull = async (ref: ObjectRef): Promise<KubeObject | undefined> => {
+    try {
+      return plainObject(await api.get(ref));
+    } catch (error) {
+      if (statusCode(error) === 404) {
+        missing.push(`${ref.kind}/${ref.name}`);
+        return undefined;
+      }
+      throw error;
+    }
+  };
+
+  if (text(pod, "status", "phase") === "Pending") {
+    const claims = records(pod, "spec", "volumes").flatMap(
+      (v) => text(v, "persistentVolumeClaim", "claimName") ?? [],
+    );
+    const classes = new Set<string>();
+    for (const claim of claims.slice(0, 5)) {
+      const pvc = await getOrNull({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        name: claim,
+        namespace,
+      });
+      if (!pvc) continue;
+      out.push({ object: pvc, events: await eventsOf(pvc) });
+      const storageClass = text(pvc, "spec", "storageClassName");
+      if (storageClass !== undefined && storageClass !== "") classes.add(storageClass);
+    }
+    for (const name of classes) {
+      const sc = await getOrNull({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name });
+      if (sc) out.push({ object: sc, events: [] });
+    }
+  }
+
+  const job = owners.find((o) => text(o, "kind") === "Job");
+  if (job) out.push({ object: job, events: await eventsOf(job) });
+
+  const services = new Set<string>();
+  for (const log of logs) {
+    const cause = classifyLog(log.text).cause;
+    if ((cause?.kind !== "dns" && cause?.kind !== "connection") || cause.host === undefined) continue;
+    const service = serviceOf(cause.host, namespace);
+    // Only Services in the pod's own namespace: the agent's Role reaches no further.
+    if (service && service.namespace === namespace) services.add(service.name);
+  }
+  for (const name of [...services].slice(0, MAX_RELATED_SERVICES)) {
+    const service = await getOrNull({ apiVersion: "v1", kind: "Service", name, namespace });
+    if (!service) continue;
+    out.push({ object: service, events: [] });
+    const slices = await api.list("discovery.k8s.io/v1", "EndpointSlice", {
+      namespace,
+      labelSelector: `kubernetes.io/service-name=${name}`,
+    });
+    // Items of a list carry no kind of their own (the API server puts it on the list).
+    for (const slice of slices.slice(0, 5))
+      out.push({
+        object: { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", ...plainObject(slice) },
+        events: [],
+      });
+  }
+
+  const names = out.map(
+    (r) => `${text(r.object, "kind") ?? "?"}/${text(r.object, "metadata", "name") ?? "?"}`,
+  );
+  const detail = [
+    names.length > 0 ? names.join(", ") : "none",
+    ...(missing.length > 0 ? [`not found: ${missing.join(", ")}`] : []),
+  ].join("; ");
+  return { value: out, detail };
 }
 
 /**

@@ -338,6 +338,7 @@ export function secretValues(bundle: EvidenceBundle): string[] {
   };
   visit(bundle.pod, undefined, 0);
   visit(bundle.owners, undefined, 0);
+  visit(bundle.related, undefined, 0);
   return [...found].sort((a, b) => b.length - a.length);
 }
 
@@ -370,6 +371,11 @@ export function redactBundle(bundle: EvidenceBundle): EvidenceBundle {
   if (bundle.metadata.cluster !== undefined) redacted.metadata.cluster = text(bundle.metadata.cluster);
   if (bundle.owners !== undefined) redacted.owners = bundle.owners.map((owner) => redactObject(owner, text));
   if (bundle.node !== undefined) redacted.node = redactObject(bundle.node, text);
+  if (bundle.related !== undefined)
+    redacted.related = bundle.related.map((r) => ({
+      object: redactObject(r.object, text),
+      events: r.events.map((event) => redactObject(event, text)),
+    }));
   return redacted;
 }
 

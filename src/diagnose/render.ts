@@ -40,6 +40,10 @@ export function renderFindings(pod: PodSummary, findings: readonly Finding[], st
       for (const evidence of finding.evidence) lines.push(`     - ${evidence}`);
     }
     if (finding.remediation) lines.push(`   ${style.cyan("Fix:")} ${finding.remediation}`);
+    if (finding.commands && finding.commands.length > 0) {
+      lines.push(`   ${style.dim("Commands:")}`);
+      for (const command of finding.commands) lines.push(`     ${command}`);
+    }
     lines.push("");
   });
   return lines.join("\n");

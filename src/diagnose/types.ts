@@ -44,6 +44,17 @@ export interface EvidenceBundle {
   owners?: KubeObject[];
   /** Optional core/v1 Node the pod is (or was) bound to. */
   node?: KubeObject;
+  /**
+   * Optional other objects whose state decides the cause (a PVC and its StorageClass, a Service
+   * and its EndpointSlices, the owning Job), each with its own Events. Read-only evidence.
+   */
+  related?: RelatedObject[];
+}
+
+/** One entry of `related`: an API object and the Events about it. */
+export interface RelatedObject {
+  object: KubeObject;
+  events: KubeObject[];
 }
 
 /**
@@ -82,4 +93,10 @@ export interface Finding {
   evidence: string[];
   /** A concrete next step: a kubectl command or manifest change with the bundle's real names. */
   remediation: string;
+  /**
+   * Complete, pasteable shell commands that carry out or check the fix, one per entry, with the
+   * real names and namespaces, no trailing punctuation and no invented values. Always present
+   * (possibly empty) on findings returned by analyze().
+   */
+  commands?: string[];
 }

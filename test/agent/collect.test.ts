@@ -120,6 +120,7 @@ describe("collecting a pod's evidence", () => {
       { name: "logs", ok: true, detail: "2 logs" },
       { name: "node", ok: true, detail: "sre-lab-worker" },
       { name: "prometheus", ok: false, error: "not configured" },
+      { name: "related", ok: true, detail: "none" },
     ]);
     expect(bundle.metadata.sources).toEqual(sources);
   });
@@ -314,5 +315,96 @@ describe("lastBytes", () => {
     expect(lastBytes(text, 20)).toBe("line three\n");
     expect(lastBytes("ééééé", 5)).toBe("éé");
     expect(lastBytes("short", 100)).toBe("short");
+  });
+});
+
+describe("collectEvidence: related objects (issue 12)", () => {
+  it("reads an unbound claim with its events and StorageClass, through the agent's own Role", async () => {
+    grantAgent("db");
+    api.put({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "pg-0", namespace: "db", uid: "pg-uid" },
+      spec: {
+        containers: [{ name: "postgres", image: "postgres:17.2" }],
+        volumes: [{ name: "data", persistentVolumeClaim: { claimName: "pg-data" } }],
+      },
+      status: { phase: "Pending" },
+    });
+    api.put({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "pg-data", namespace: "db", uid: "pvc-uid" },
+      spec: { storageClassName: "standard", accessModes: ["ReadWriteOnce"] },
+      status: { phase: "Pending" },
+    });
+    api.put({
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "standard" },
+      provisioner: "rancher.io/local-path",
+      volumeBindingMode: "WaitForFirstConsumer",
+    });
+    api.put({
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "pg-data.1", namespace: "db" },
+      involvedObject: { kind: "PersistentVolumeClaim", namespace: "db", name: "pg-data", uid: "pvc-uid" },
+      reason: "WaitForFirstConsumer",
+      message: "waiting for first consumer to be created before binding",
+      type: "Normal",
+      count: 3,
+    });
+    const { bundle, sources } = await collectEvidence(agentClient("db"), { namespace: "db", pod: "pg-0" });
+    expect(bundle.related?.map((r) => `${r.object.kind}/${(r.object.metadata as KubeObject).name}`)).toEqual([
+      "PersistentVolumeClaim/pg-data",
+      "StorageClass/standard",
+    ]);
+    expect(bundle.related?.[0]?.events.map((e) => e.reason)).toEqual(["WaitForFirstConsumer"]);
+    expect(sources.find((s) => s.name === "related")).toEqual({
+      name: "related",
+      ok: true,
+      detail: "PersistentVolumeClaim/pg-data, StorageClass/standard",
+    });
+  });
+
+  it("reads the Service a connection error names and its EndpointSlices, and nothing in other namespaces", async () => {
+    grantAgent("shop");
+    api.appendLog(
+      OOM_POD.namespace,
+      OOM_POD.name,
+      "checkout-api",
+      "redis.exceptions.ConnectionError: Error 111 connecting to session-cache:6379. Connection refused.\nError: getaddrinfo ENOTFOUND ledger.finance\n",
+      { previous: true },
+    );
+    api.put({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "session-cache", namespace: "shop", uid: "svc-uid" },
+      spec: { selector: { app: "session-cache" }, ports: [{ port: 6379 }] },
+    });
+    api.put({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: {
+        name: "session-cache-abcde",
+        namespace: "shop",
+        labels: { "kubernetes.io/service-name": "session-cache" },
+      },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.244.1.9"], conditions: { ready: false } }],
+    });
+    api.put({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "other-xyz", namespace: "shop", labels: { "kubernetes.io/service-name": "other" } },
+      addressType: "IPv4",
+      endpoints: [],
+    });
+    const { bundle } = await collect(agentClient("shop"));
+    expect(bundle.related?.map((r) => `${r.object.kind}/${(r.object.metadata as KubeObject).name}`)).toEqual([
+      "Service/session-cache",
+      "EndpointSlice/session-cache-abcde",
+    ]);
   });
 });

@@ -8,7 +8,12 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AGENT_ROLE_RULES, agentCodeOf, agentConfigMapName } from "../../src/diagnose/agent-job.js";
+import {
+  AGENT_CLUSTER_RULES,
+  AGENT_ROLE_RULES,
+  agentCodeOf,
+  agentConfigMapName,
+} from "../../src/diagnose/agent-job.js";
 import { parseBundle } from "../../src/diagnose/bundle.js";
 import versions from "../../versions.json" with { type: "json" };
 import {
@@ -165,7 +170,11 @@ describe("diagnose through the in-cluster agent", () => {
     ) as KubeObject & {
       rules: unknown[];
     };
-    expect(clusterRole.rules).toEqual([{ apiGroups: [""], resources: ["nodes"], verbs: ["get"] }]);
+    expect(clusterRole.rules).toEqual(AGENT_CLUSTER_RULES);
+    expect(clusterRole.rules).toEqual([
+      { apiGroups: [""], resources: ["nodes"], verbs: ["get"] },
+      { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get"] },
+    ]);
     const binding = api.get(
       "rbac.authorization.k8s.io/v1",
       "ClusterRoleBinding",
@@ -278,6 +287,7 @@ describe("diagnose through the in-cluster agent", () => {
       "logs:true",
       "node:true",
       "prometheus:true",
+      "related:true",
     ]);
     expect(saved.metrics).toEqual([
       {

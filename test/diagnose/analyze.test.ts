@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/diagnose/analyze/index.js";
+import { redactBundle } from "../../src/diagnose/redact.js";
 import { FINDING_CODES, SEVERITIES } from "../../src/diagnose/types.js";
 import {
   bundleOf,
@@ -32,6 +33,29 @@ describe("analyze: fixtures (expectations in each file's x-expect)", () => {
       for (const s of want.evidence ?? []) expect(evidence).toContain(s);
       for (const s of want.remediation ?? []) expect(root.remediation).toContain(s);
       for (const s of want.summary ?? []) expect(root.summary).toContain(s);
+      const commands = root.commands ?? [];
+      for (const s of want.commands ?? [])
+        expect(
+          commands.some((c) => c.includes(s)),
+          `no command contains ${s}:\n${commands.join("\n")}`,
+        ).toBe(true);
+      for (const s of want.notCommands ?? []) expect(commands.join("\n")).not.toContain(s);
+      for (const s of want.notFix ?? [])
+        expect(`${root.remediation}\n${commands.join("\n")}`).not.toContain(s);
+      for (const s of want.notSummary ?? []) expect(root.summary).not.toContain(s);
+      if (want.prompt) {
+        const { content } = diagnose(redactBundle(fixtureBundle(file)));
+        for (const s of want.prompt) expect(content).toContain(s);
+      }
+      // Every command of every finding is complete and pasteable: no placeholder, no trailing punctuation.
+      for (const f of findings) {
+        expect(Array.isArray(f.commands)).toBe(true);
+        for (const command of f.commands ?? []) {
+          expect(command, command).not.toMatch(/[.,;:]$/);
+          expect(command, command).not.toMatch(/<[a-z][\w-]*>/);
+          expect(command.trim()).toBe(command);
+        }
+      }
       const codes = findings.map((f) => f.code);
       for (const c of want.alsoCodes ?? []) expect(codes).toContain(c);
       for (const c of want.notCodes ?? []) expect(codes).not.toContain(c);
@@ -53,7 +77,7 @@ describe("analyze: root cause before symptom", () => {
     );
     const findings = analyze(bundleOf(pod));
     expect(findings.map((f) => f.code)).toEqual(["OOMKilled"]);
-    expect(findings[0]?.remediation).toContain("--limits=memory=512Mi");
+    expect(findings[0]?.remediation).toContain("--limits=memory=384Mi");
     expect(findings[0]?.remediation).toContain("deployment/app");
   });
 
@@ -162,11 +186,24 @@ describe("analyze: root cause before symptom", () => {
     expect(analyze(bundleOf(pod)).map((f) => f.code)).toEqual(["Healthy"]);
   });
 
-  it("exit 0 under restartPolicy Always → CrashLoopBackOff suggesting a Job/CronJob", () => {
+  it("exit 0 under restartPolicy Always → CrashLoopBackOff suggesting a Job, with no invented schedule", () => {
     const pod = podWith({ ...crashLoop, lastState: { terminated: { reason: "Completed", exitCode: 0 } } });
     const [root] = analyze(bundleOf(pod));
     expect(root?.code).toBe("CrashLoopBackOff");
-    expect(root?.remediation).toContain("create cronjob app");
+    expect(root?.commands).toEqual(["kubectl -n demo create job app-run --image=ghcr.io/acme/app:1.0.0"]);
+    expect(root?.remediation).not.toContain("--schedule");
+  });
+
+  it("exit 0 with restarts and a liveness probe → LivenessProbeFailed, also once the events have expired", () => {
+    const pod = podWith(
+      { ...crashLoop, lastState: { terminated: { reason: "Completed", exitCode: 0 } } },
+      { livenessProbe: { httpGet: { path: "/healthz", port: 8080 }, timeoutSeconds: 1 } },
+    );
+    const [root] = analyze(bundleOf(pod));
+    expect(root?.code).toBe("LivenessProbeFailed");
+    expect(root?.summary).toContain("exits 0");
+    expect(root?.evidence.join("\n")).toContain("livenessProbe: httpGet :8080/healthz");
+    expect(root?.remediation).not.toContain("Job");
   });
 
   it.each([

@@ -120,9 +120,16 @@ describe("kubelet messages", () => {
     expect(classifyPullError('failed to resolve reference "ghcr.io/a/b:1": ghcr.io/a/b:1: not found')).toBe(
       "not-found",
     );
+    // containerd's and Docker's wording means "missing or private": both are named, neither assumed.
     expect(
       classifyPullError("pull access denied, repository does not exist or may require authorization"),
-    ).toBe("unauthorized");
+    ).toBe("denied-or-missing");
+    expect(
+      classifyPullError(
+        "pull access denied for acme/app, repository does not exist or may require 'docker login'",
+      ),
+    ).toBe("denied-or-missing");
+    expect(classifyPullError("unexpected status from HEAD request: 401 Unauthorized")).toBe("unauthorized");
     expect(classifyPullError("dial tcp: lookup registry.local: no such host")).toBe("network");
     expect(classifyPullError("invalid reference format: repository name must be lowercase")).toBe("invalid");
     expect(classifyPullError("toomanyrequests: You have reached your pull rate limit")).toBe("rate-limit");

@@ -25,6 +25,14 @@ export interface FixtureExpectation {
   evidence?: string[];
   remediation?: string[];
   summary?: string[];
+  /** Each must be a substring of one of findings[0].commands. */
+  commands?: string[];
+  /** The wrong fix: none may appear in findings[0]'s remediation or commands. */
+  notFix?: string[];
+  notSummary?: string[];
+  notCommands?: string[];
+  /** Each must survive into the prompt. */
+  prompt?: string[];
   alsoCodes?: string[];
   notCodes?: string[];
   onlyCodes?: string[];

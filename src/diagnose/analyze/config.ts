@@ -74,6 +74,7 @@ export function configAnalyzer(pod: PodFacts): Candidate[] {
             summary: `Container ${container.name} cannot be created (CreateContainerConfigError): ${what}.`,
             evidence,
             remediation: configRemedy(pod, container, missing, refs, message),
+            commands: configCommands(pod, missing),
           },
           container.name,
         ),
@@ -101,7 +102,7 @@ function configRemedy(
 ): string {
   if (!missing) {
     if (/runAsNonRoot/.test(message)) {
-      return `Run as a non-root user: set securityContext.runAsUser (e.g. 10001) for ${containerPath(container)} in ${workloadRef(pod)}, or use an image with a numeric non-root USER.`;
+      return `Run as a non-root user: set securityContext.runAsUser for ${containerPath(container)} in ${workloadRef(pod)} to a non-root UID the image supports (its USER, as a number), or use an image with a numeric non-root USER.`;
     }
     return `${kubectl(pod)} describe pod ${pod.name} and fix the container's env/envFrom/securityContext in ${workloadRef(pod)}.`;
   }
@@ -115,6 +116,17 @@ function configRemedy(
       ? `${kubectl(pod)} create secret generic ${missing.name} ${literalKeys.map((k) => `--from-literal=${k}=<value>`).join(" ")}`
       : `${kubectl(pod)} create configmap ${missing.name} ${literalKeys.map((k) => `--from-literal=${k}=<value>`).join(" ")}`;
   return `Create the missing ${missing.kind} in namespace ${pod.namespace}: ${create}; or fix the name referenced by ${containerPath(container)} in ${workloadRef(pod)} (or mark it optional: true). The kubelet retries on its own once it exists.`;
+}
+
+/** Checks with the real names: the object's keys (describe shows a Secret's keys, not its values). */
+function configCommands(pod: PodFacts, missing: MissingConfig | undefined): string[] {
+  if (!missing) return [`${kubectl(pod)} describe pod ${pod.name}`];
+  const kind = missing.kind === "Secret" ? "secret" : "configmap";
+  if (missing.key !== undefined) return [`${kubectl(pod)} describe ${kind} ${missing.name}`];
+  return [
+    `${kubectl(pod)} get ${kind}s`,
+    `kubectl get ${kind}s -A --field-selector metadata.name=${missing.name}`,
+  ];
 }
 
 function trimQuote(value: string): string {

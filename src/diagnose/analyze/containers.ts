@@ -24,6 +24,7 @@ import {
   classifiedLog,
   containerSeverity,
   logEvidence,
+  RANK,
   withContainer,
 } from "./candidate.js";
 import { describeEvent } from "./events.js";
@@ -38,10 +39,11 @@ import {
   statusPath,
   type TerminatedState,
 } from "./facts.js";
-import { kubectl, setResources, workloadRef } from "./kubectl.js";
-import type { LogClassification } from "./logs.js";
-import { killedByProbe } from "./probes.js";
+import { kubectl, logsOf, setResources, shellQuote, workloadRef } from "./kubectl.js";
+import { type LogClassification, repeatNote } from "./logs.js";
+import { describeProbe, killedByProbe } from "./probes.js";
 import { parseQuantity, suggestMemory } from "./quantity.js";
+import { causeRemedy, heapRemedy } from "./remedies.js";
 
 const OWNED_ELSEWHERE = new Set([
   "ErrImagePull",
@@ -126,6 +128,9 @@ function classify(ctx: Context): Candidate | undefined {
 
   if (t !== undefined && t.exitCode === 0) {
     if (isInit || !ctx.restarting || pod.restartPolicy !== "Always") return undefined;
+    // An app that handles SIGTERM exits 0 when the kubelet kills it for failing liveness.
+    if (killedByProbe(pod, container)) return undefined;
+    if (container.probes.liveness) return probeKillSuspected(ctx);
     return crashLoop(ctx, "completed");
   }
   if (t !== undefined && (t.exitCode !== undefined || t.reason === "Error")) {
@@ -176,6 +181,11 @@ export function sandboxAnalyzer(pod: PodFacts): Candidate[] {
         `containers waiting: ${creating.map((c) => `${c.name} ${c.status?.state.waiting?.reason ?? "(no status)"}`).join(", ")}`,
       ],
       remediation: `This is the node's runtime or network plugin, not the app: kubectl describe node ${node}; check the CNI and runtime pods on it (kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${node}); then ${kubectl(pod)} delete pod ${pod.name} to retry.`,
+      commands: [
+        `kubectl describe node ${node}`,
+        `kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${node}`,
+        `${kubectl(pod)} delete pod ${pod.name}`,
+      ],
     }),
   ];
 }
@@ -217,18 +227,24 @@ function logLines(ctx: Context, max = 4): string[] {
   if (!log) return [];
   const name = ctx.container.name;
   const c = log.classification;
+  const quote = (line: string) => logEvidence(name, log.previous, line);
+  const out: string[] = [];
+  if (c.cause && c.cause.line !== c.decisive?.line) out.push(quote(`${c.cause.line}${repeatNote(c.cause)}`));
   if (c.decisive) {
-    return [
-      logEvidence(name, log.previous, c.decisive.line),
-      ...c.decisive.context.slice(0, max - 1).map((line) => logEvidence(name, log.previous, line)),
-    ];
+    const repeats = c.cause?.line === c.decisive.line ? repeatNote(c.cause) : "";
+    out.push(
+      quote(`${c.decisive.line}${repeats}`),
+      ...c.decisive.context.slice(0, max - 1).map((line) => quote(line)),
+    );
+    return out;
   }
-  if (c.errors.length > 0) {
-    return c.errors
-      .slice(-2)
-      .map((e) => logEvidence(name, log.previous, `${e.line}${e.count > 1 ? ` (x${e.count})` : ""}`));
+  if (c.primary) {
+    out.push(quote(`${c.primary.line}${repeatNote(c.primary)}`));
+    const latest = c.errors[c.errors.length - 1];
+    if (latest && latest.line !== c.primary.line) out.push(quote(`${latest.line}${repeatNote(latest)}`));
+    return out;
   }
-  return c.tail.slice(-2).map((line) => logEvidence(name, log.previous, line));
+  return c.tail.slice(-2).map(quote);
 }
 
 function startFailed(ctx: Context): Candidate {
@@ -283,6 +299,19 @@ function startFailed(ctx: Context): Candidate {
         summary: `${kindLabel(container)} ${container.name} cannot start${exit}: ${what}.`,
         evidence,
         remediation: remedy,
+        commands:
+          cause === "format"
+            ? [
+                ...(pod.nodeName
+                  ? [`kubectl get node ${pod.nodeName} -o jsonpath='{.status.nodeInfo.architecture}'`]
+                  : []),
+                ...(container.image ? [`docker manifest inspect ${container.image}`] : []),
+              ]
+            : (cause === "missing" || cause === "permission") && container.image
+              ? [
+                  `docker run --rm --entrypoint sh ${container.image} -c ${shellQuote(`ls -l ${dirOf(path)}`)}`,
+                ]
+              : [`${kubectl(pod)} describe pod ${pod.name}`],
       },
       container.name,
     ),
@@ -300,18 +329,33 @@ function oomKilled(ctx: Context): Candidate {
       : `${containerPath(container)}.resources.limits.memory: not set${request !== undefined ? ` (requests.memory: ${request})` : ""}`,
   );
   const parsed = parseQuantity(limit);
-  const next = parsed !== undefined ? suggestMemory(parsed) : undefined;
+  const next = parsed !== undefined ? suggestMemory(parsed, 1.5) : undefined;
   const restarts = container.status?.restartCount ?? 0;
-  const summary = `${kindLabel(container)} ${container.name} was OOMKilled (exit 137)${
+  const exitCode = ctx.termination?.terminated.exitCode;
+  const heap = heapRemedy(pod, container, undefined, true);
+  if (heap.what !== "") evidence.push(...heap.evidence.filter((e) => !evidence.includes(e)));
+  const top = `${kubectl(pod)} top pod ${pod.name} --containers`;
+  const summary = `${kindLabel(container)} ${container.name} was OOMKilled (exit ${exitCode ?? "?"})${
     restarts > 0 ? `, ${restarts} restart${restarts === 1 ? "" : "s"} so far` : ""
-  }: it used more memory than its limit${limit !== undefined ? ` of ${limit}` : " (no limit set: the node ran out of memory)"}.`;
-  const remediation =
-    next !== undefined
-      ? `Raise resources.limits.memory of ${container.name} from ${limit} to ${next}: ${setResources(pod, container, "limits", "memory", next)}; or make the process use less memory (smaller caches/heap, fewer workers). Watch usage with ${kubectl(pod)} top pod ${pod.name} --containers.`
-      : `Give ${container.name} a memory request and limit that cover its real usage (${kubectl(pod)} top pod ${pod.name} --containers), e.g. ${setResources(pod, container, "both", "memory", "512Mi")}.`;
+  }: it used more memory than its limit${limit !== undefined ? ` of ${limit}` : " (no limit set: the node ran out of memory)"}${
+    heap.what !== "" ? `; ${heap.what}` : ""
+  }.`;
+  let remediation: string;
+  let commands: string[];
+  if (heap.what !== "") {
+    remediation = heap.remediation;
+    commands = [...heap.commands, top];
+  } else if (next !== undefined) {
+    const set = setResources(pod, container, "limits", "memory", next);
+    remediation = `Raise resources.limits.memory of ${container.name} from ${limit} to ${next} (1.5× the limit it outgrew, in 64Mi steps): ${set}; or make the process use less memory (smaller caches/heap, fewer workers). Watch usage with ${top}.`;
+    commands = [...(set.startsWith("kubectl") ? [set] : []), top];
+  } else {
+    remediation = `Give ${container.name} a memory request and limit that cover its real usage, measured with ${top} (a container without a limit is killed when the node runs out of memory).`;
+    commands = [top];
+  }
   return candidate(
     withContainer(
-      { code: "OOMKilled", severity: containerSeverity(container), summary, evidence, remediation },
+      { code: "OOMKilled", severity: containerSeverity(container), summary, evidence, remediation, commands },
       container.name,
     ),
   );
@@ -335,24 +379,44 @@ function processFailed(
       evidence.push(`main containers waiting: ${blocked.map((c) => `${c.name} PodInitializing`).join(", ")}`);
   }
   const decisive = ctx.log?.classification.decisive?.line;
-  const exit = t?.exitCode !== undefined ? `with code ${describeExitCode(t.exitCode)}` : "with an error";
-  const why = decisive ?? (t?.message ? t.message : undefined);
+  const cause = ctx.log?.classification.cause;
+  const remedy = cause && ctx.log ? causeRemedy(pod, container, cause, ctx.log.previous) : undefined;
+  if (remedy) for (const line of remedy.evidence) if (!evidence.includes(line)) evidence.push(line);
+  const exit =
+    t?.exitCode !== undefined
+      ? cause?.kind === "heap" && t.exitCode !== 1
+        ? `with code ${t.exitCode} after its heap ran out (not a crash of its own code)`
+        : `with code ${describeExitCode(t.exitCode)}`
+      : "with an error";
+  const repeats = cause && cause.line === decisive ? repeatNote(cause) : "";
+  // Without a crash signal, the best-ranked error line of the whole log is the one to quote.
+  const primary = ctx.log?.classification.primary;
+  const why = decisive
+    ? `${decisive}${repeats}`
+    : t?.message
+      ? t.message
+      : primary && primary.severity >= 2
+        ? `${primary.line}${repeatNote(primary)}`
+        : undefined;
+  const because = remedy ? ` — ${remedy.what}` : "";
   const summary =
     code === "InitContainerFailed"
-      ? `Init container ${container.name} exits ${exit}${why ? `: ${why}` : ""}; the main containers cannot start until it succeeds.`
-      : `${container.name} exits ${exit}${why ? `: ${why}` : ""}${
+      ? `Init container ${container.name} exits ${exit}${why ? `: ${why}` : ""}${because}; the main containers cannot start until it succeeds.`
+      : `${container.name} exits ${exit}${why ? `: ${why}` : ""}${because}${
           container.status?.state.waiting?.reason === "CrashLoopBackOff"
             ? ", so the kubelet keeps restarting it (CrashLoopBackOff)"
             : ""
         }.`;
-  const logsCommand = `${kubectl(pod)} logs ${pod.name} -c ${container.name}${ctx.log?.previous !== false ? " --previous" : ""}`;
+  const logsCommand = logsOf(pod, container, ctx.log?.previous !== false);
   const location = ctx.log?.classification.decisive?.context.find((l) =>
     /File "|\.(?:go|java|js|ts|py|rb|rs):\d+/.test(l),
   );
-  const remediation =
-    code === "InitContainerFailed"
+  const remediation = remedy
+    ? `${remedy.remediation} Read the full output with ${logsCommand}.`
+    : code === "InitContainerFailed"
       ? `Fix what ${container.name} does so that it exits 0${decisive ? ` (it fails with: ${decisive})` : ""}; read the whole output with ${logsCommand}. The pod retries the init container on its own; roll out the fix to ${workloadRef(pod)}.`
-      : `Fix the application error${decisive ? ` "${decisive}"` : ""}${location ? ` (${location.trim()})` : ""} and roll out a fixed image to ${workloadRef(pod)}; read the full output with ${logsCommand}.`;
+      : `Fix the application error${decisive ? ` "${decisive}"` : primary && primary.severity >= 2 ? ` "${primary.line}"` : ""}${location ? ` (${location.trim()})` : ""} and roll out a fixed image to ${workloadRef(pod)}; read the full output with ${logsCommand}.`;
+  const commands = remedy && remedy.commands.length > 0 ? remedy.commands : [logsCommand];
   return candidate(
     withContainer(
       {
@@ -361,6 +425,7 @@ function processFailed(
         summary,
         evidence,
         remediation,
+        commands,
       },
       container.name,
     ),
@@ -377,23 +442,64 @@ function crashLoop(ctx: Context, why: "completed" | "killed" | "unknown"): Candi
       : why === "killed"
         ? `${container.name} keeps being stopped from outside (exit ${t?.exitCode === undefined ? "?" : describeExitCode(t.exitCode)}) with no OOMKilled reason and no probe failure on record; the kubelet backs off restarting it (CrashLoopBackOff).`
         : `${container.name} keeps restarting (CrashLoopBackOff) and the evidence shows no more specific cause.`;
+  const commandLine = [...container.command, ...container.args];
+  const job =
+    container.image !== undefined
+      ? `${kubectl(pod)} create job ${pod.workload.name}-run --image=${container.image}${commandLine.length > 0 ? ` -- ${commandLine.map(shellQuote).join(" ")}` : ""}`
+      : undefined;
   const remediation =
     why === "completed"
-      ? `This is a run-to-completion task: run it as a Job or CronJob instead of a ${pod.workload.kind} (e.g. ${kubectl(pod)} create cronjob ${pod.workload.name} --image=${container.image ?? "<image>"} --schedule="0 2 * * *"${
-          container.command.length + container.args.length > 0
-            ? ` -- ${[...container.command, ...container.args].join(" ")}`
-            : ""
-        }, then ${kubectl(pod)} delete ${workloadRef(pod)}), or make the process stay in the foreground.`
-      : `Read the last run's output and events: ${kubectl(pod)} logs ${pod.name} -c ${container.name} --previous; ${kubectl(pod)} describe pod ${pod.name}${
+      ? `This is a run-to-completion task: run it as a Job (or a CronJob on the schedule it needs) instead of a ${pod.workload.kind}${job ? `, e.g. ${job}` : ""}, then remove ${workloadRef(pod)}; or, if it should serve, find why its main process returns (it must stay in the foreground).`
+      : `Read the last run's output and events: ${logsOf(pod, container, true)}; ${kubectl(pod)} describe pod ${pod.name}${
           why === "killed"
             ? "; a SIGKILL/SIGTERM without OOMKilled is often a child process killed by the OOM killer or a preStop/termination timeout"
             : ""
         }.`;
+  const commands =
+    why === "completed"
+      ? [...(job ? [job] : [])]
+      : [logsOf(pod, container, true), `${kubectl(pod)} describe pod ${pod.name}`];
   return candidate(
     withContainer(
-      { code: "CrashLoopBackOff", severity: containerSeverity(container), summary, evidence, remediation },
+      {
+        code: "CrashLoopBackOff",
+        severity: containerSeverity(container),
+        summary,
+        evidence,
+        remediation,
+        commands,
+      },
       container.name,
     ),
+  );
+}
+
+/**
+ * Restarts that end with exit 0 in a container with a liveness probe: an app that handles SIGTERM
+ * exits 0 (reason Completed) when the kubelet kills it for failing liveness. The Unhealthy and
+ * Killing events expire after an hour, so the probe is the suspect even without them.
+ */
+function probeKillSuspected(ctx: Context): Candidate {
+  const { pod, container } = ctx;
+  const probe = container.probes.liveness;
+  const evidence = [...baseEvidence(ctx)];
+  if (probe) evidence.push(`${containerPath(container)}.livenessProbe: ${describeProbe(probe)}`);
+  evidence.push(...logLines(ctx, 2));
+  const restarts = container.status?.restartCount ?? 0;
+  const events = `kubectl -n ${pod.namespace} get events --field-selector involvedObject.name=${pod.name},reason=Unhealthy`;
+  return candidate(
+    withContainer(
+      {
+        code: "LivenessProbeFailed",
+        severity: containerSeverity(container),
+        summary: `${container.name} keeps being restarted (${restarts} restarts) although each run exits 0 (reason ${ctx.termination?.terminated.reason ?? "Completed"}): an app that handles SIGTERM exits 0 when the kubelet stops it, and it has a liveness probe — most likely the probe fails and the kubelet restarts it (the probe events may have expired).`,
+        evidence,
+        remediation: `Check the liveness endpoint${probe?.path ? ` ${probe.path}` : ""} from inside the pod and its timing (timeoutSeconds=${probe?.timeoutSeconds ?? "?"}, failureThreshold=${probe?.failureThreshold ?? "?"}); keep the liveness check to the process itself. Recent Unhealthy events confirm it.`,
+        commands: [events, `${kubectl(pod)} describe pod ${pod.name}`],
+      },
+      container.name,
+    ),
+    RANK.LivenessProbeFailed,
   );
 }
 
@@ -414,6 +520,7 @@ function initStillRunning(ctx: Context): Candidate {
         summary: `Init container ${container.name} has not finished, so the main containers have not started; it is probably waiting for something (see its log).`,
         evidence,
         remediation: `See what it waits for: ${kubectl(pod)} logs ${pod.name} -c ${container.name}; make that dependency available or fix the init container's check in ${workloadRef(pod)}.`,
+        commands: [logsOf(pod, container, false)],
       },
       container.name,
     ),

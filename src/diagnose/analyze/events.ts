@@ -26,10 +26,10 @@ export interface PodIdentity {
 }
 
 /** Filters, folds and orders raw core/v1 (or events.k8s.io/v1) Event objects for one pod. */
-export function podEvents(raw: readonly unknown[], pod: PodIdentity): PodEvent[] {
+export function podEvents(raw: readonly unknown[], pod: PodIdentity, anyKind = false): PodEvent[] {
   const folded = new Map<string, PodEvent & { lastMs: number }>();
   for (const event of raw) {
-    if (!isAboutPod(event, pod)) continue;
+    if (!isAboutPod(event, pod, anyKind)) continue;
     const type = text(event, "type") ?? "Normal";
     const reason = text(event, "reason") ?? "";
     const message = (text(event, "message") ?? text(event, "note") ?? "").trim();
@@ -79,13 +79,14 @@ function warningRank(event: PodEvent): number {
   return event.type === "Warning" ? 0 : 1;
 }
 
-function isAboutPod(event: unknown, pod: PodIdentity): boolean {
+/** `anyKind`: the events of a related object (a PVC, a Job), not of a pod. */
+function isAboutPod(event: unknown, pod: PodIdentity, anyKind = false): boolean {
   const involved = record(event, "involvedObject") ?? record(event, "regarding");
   if (!involved) return false;
   const uid = text(involved, "uid");
   if (pod.uid !== undefined && uid !== undefined) return uid === pod.uid;
   const kind = text(involved, "kind");
-  if (kind !== undefined && kind !== "Pod") return false;
+  if (!anyKind && kind !== undefined && kind !== "Pod") return false;
   const namespace = text(involved, "namespace");
   if (pod.namespace !== undefined && namespace !== undefined && namespace !== pod.namespace) return false;
   const name = text(involved, "name");

@@ -8,7 +8,7 @@ import { type Candidate, candidate } from "./candidate.js";
 import { describeEvent } from "./events.js";
 import type { ContainerFacts, PodFacts } from "./facts.js";
 import { kubectl, setResources, workloadRef } from "./kubectl.js";
-import { parseQuantity, suggestMemory } from "./quantity.js";
+import { formatMemory, parseQuantity, suggestMemory } from "./quantity.js";
 
 export interface EvictionMessage {
   /** memory, ephemeral-storage, nodefs, imagefs, pids, … */
@@ -116,6 +116,7 @@ export function evictionAnalyzer(pod: PodFacts): Candidate[] {
       summary,
       evidence,
       remediation: evictionRemedy(pod, resource, heavy, container, parsed),
+      commands: evictionCommands(pod, resource, heavy, container),
     }),
   ];
 }
@@ -142,11 +143,36 @@ function evictionRemedy(
     parsed.limitExceeded
   ) {
     const target = container ?? pod.containers.find((c) => c.kind === "main");
-    const command = target ? setResources(pod, target, "both", "ephemeral-storage", "2Gi") : undefined;
-    return `Stop the pod filling the node's disk (logs or files written inside the container, emptyDir without sizeLimit) and declare its disk use${command ? `: ${command}` : ` in ${workloadRef(pod)}`}; ${cleanup}.`;
+    // Sized from what the kubelet measured, never a made-up figure.
+    const used = heavy ? parseQuantity(heavy.using) : undefined;
+    const size =
+      used !== undefined && used > 0 ? formatMemory(Math.ceil((used * 1.25) / 2 ** 20) * 2 ** 20) : undefined;
+    const command = target && size ? setResources(pod, target, "both", "ephemeral-storage", size) : undefined;
+    return `Stop the pod filling the node's disk (logs or files written inside the container, emptyDir without sizeLimit) and declare its disk use${command ? ` (it used ${heavy?.using}; 1.25× that): ${command}` : ` (resources.requests/limits.ephemeral-storage) in ${workloadRef(pod)}`}; ${cleanup}.`;
   }
   if (resource === "pids") return `Limit the number of processes/threads the pod starts; ${cleanup}.`;
   return `Set resource requests that match real usage so the pod is not the first to be evicted (${kubectl(pod)} top pod ${pod.name}), and check the node's pressure (kubectl describe node ${pod.node?.name ?? pod.nodeName ?? "<node>"}); ${cleanup}.`;
+}
+
+function evictionCommands(
+  pod: PodFacts,
+  resource: string | undefined,
+  heavy: EvictionMessage["usage"][number] | undefined,
+  container: ContainerFacts | undefined,
+): string[] {
+  const commands: string[] = [];
+  if (resource === "memory" && container && heavy) {
+    const used = parseQuantity(heavy.using);
+    const size = used === undefined ? undefined : suggestMemory(used, 1.25);
+    if (size !== undefined) {
+      const set = setResources(pod, container, "both", "memory", size);
+      if (set.startsWith("kubectl")) commands.push(set);
+    }
+  }
+  const node = pod.node?.name ?? pod.nodeName;
+  if (node !== undefined) commands.push(`kubectl describe node ${node}`);
+  commands.push(`${kubectl(pod)} delete pod ${pod.name}`);
+  return commands;
 }
 
 function formatResources(resources: Record<string, string>): string {

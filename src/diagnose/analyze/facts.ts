@@ -56,6 +56,41 @@ export interface EnvReference {
   optional: boolean;
 }
 
+/** The securityContext fields a permission or read-only failure depends on. */
+export interface SecurityFacts {
+  runAsUser?: number;
+  runAsGroup?: number;
+  fsGroup?: number;
+  runAsNonRoot?: boolean;
+  readOnlyRootFilesystem?: boolean;
+}
+
+export interface VolumeMountFacts {
+  name: string;
+  mountPath?: string;
+  subPath?: string;
+  readOnly: boolean;
+}
+
+/**
+ * Who owns the workload's manifest, which decides how a fix is applied: Argo CD (its tracking
+ * annotation or label; self-heal reverts a `kubectl set/edit`), a Helm release (its values), or
+ * nobody (kubectl).
+ */
+export type Management =
+  | { tool: "argocd"; app: string; evidence: string }
+  | { tool: "helm"; release: string; releaseNamespace: string; chart?: string; evidence: string }
+  | { tool: "kubectl" };
+
+/** An object from the bundle's `related` list, with its events folded like the pod's. */
+export interface RelatedFacts {
+  kind: string;
+  name: string;
+  namespace?: string;
+  object: JsonRecord;
+  events: PodEvent[];
+}
+
 export interface ContainerFacts {
   name: string;
   kind: ContainerKind;
@@ -69,8 +104,11 @@ export interface ContainerFacts {
   ports: { name?: string; containerPort: number }[];
   /** Plain env values by name (for hints such as PORT); secret-looking ones are never used. */
   env: Record<string, string>;
+  /** Every env entry's name in spec order (value, valueFrom or none), for JSON patch paths. */
+  envNames: string[];
   references: EnvReference[];
-  volumeMounts: { name: string; mountPath?: string; subPath?: string }[];
+  volumeMounts: VolumeMountFacts[];
+  securityContext: SecurityFacts;
   probes: Partial<Record<ProbeKind, Probe>>;
   status?: ContainerStatus;
   /** Events whose fieldPath names this container. */
@@ -119,6 +157,15 @@ export interface PodFacts {
   workload: Workload;
   nodeSelector: Record<string, string>;
   volumes: JsonRecord[];
+  /** The pod-level securityContext. */
+  securityContext: SecurityFacts;
+  hostNetwork: boolean;
+  /** Who owns the workload's manifest (Argo CD, Helm, or kubectl). */
+  management: Management;
+  /** metadata.cluster of the bundle (the kube context), when known. */
+  cluster?: string;
+  /** The bundle's `related` objects (PVCs, StorageClasses, Services, EndpointSlices, Jobs). */
+  related: RelatedFacts[];
   /** Milliseconds since the epoch when the evidence was collected, when known. */
   collectedAt?: number;
 }
@@ -172,7 +219,13 @@ export function podFacts(bundle: EvidenceBundle): PodFacts {
     workload: workloadOf(bundle, name),
     nodeSelector: stringMap(pod, "spec", "nodeSelector"),
     volumes: records(pod, "spec", "volumes"),
+    securityContext: securityFacts(record(pod, "spec", "securityContext")),
+    hostNetwork: bool(pod, "spec", "hostNetwork") === true,
+    management: { tool: "kubectl" },
+    related: (bundle.related ?? []).map((r) => relatedFacts(r.object, r.events)),
   };
+  facts.management = managementOf(bundle, facts.workload);
+  assign(facts, "cluster", bundle.metadata.cluster);
   assign(facts, "uid", uid);
   assign(facts, "phase", text(pod, "status", "phase"));
   assign(facts, "reason", text(pod, "status", "reason"));
@@ -200,9 +253,11 @@ function containerFacts(
     ports.push(portName === undefined ? { containerPort } : { name: portName, containerPort });
   }
   const env: Record<string, string> = {};
+  const envNames: string[] = [];
   const references: EnvReference[] = [];
   for (const entry of records(spec, "env")) {
     const envName = text(entry, "name");
+    envNames.push(envName ?? "");
     const value = text(entry, "value");
     if (envName !== undefined && value !== undefined) env[envName] = value;
     for (const [field, refKind] of [
@@ -251,6 +306,7 @@ function containerFacts(
     requests: stringMap(spec, "resources", "requests"),
     ports,
     env,
+    envNames,
     references,
     volumeMounts: records(spec, "volumeMounts").flatMap((m) => {
       const mountName = text(m, "name");
@@ -260,9 +316,11 @@ function containerFacts(
           name: mountName,
           ...defined("mountPath", text(m, "mountPath")),
           ...defined("subPath", text(m, "subPath")),
+          readOnly: bool(m, "readOnly") === true,
         },
       ];
     }),
+    securityContext: securityFacts(record(spec, "securityContext")),
     probes,
     events: events.filter((e) => e.container === name),
     logs: logs.get(name) ?? {},
@@ -280,6 +338,79 @@ function containerFacts(
     if (facts.image === undefined) assign(facts, "image", text(status, "image"));
   }
   return facts;
+}
+
+function securityFacts(context: JsonRecord | undefined): SecurityFacts {
+  const out: SecurityFacts = {};
+  assign(out, "runAsUser", num(context, "runAsUser"));
+  assign(out, "runAsGroup", num(context, "runAsGroup"));
+  assign(out, "fsGroup", num(context, "fsGroup"));
+  assign(out, "runAsNonRoot", bool(context, "runAsNonRoot"));
+  assign(out, "readOnlyRootFilesystem", bool(context, "readOnlyRootFilesystem"));
+  return out;
+}
+
+function relatedFacts(object: JsonRecord, events: unknown[]): RelatedFacts {
+  const name = text(object, "metadata", "name") ?? "";
+  const namespace = text(object, "metadata", "namespace");
+  const facts: RelatedFacts = {
+    kind: text(object, "kind") ?? "",
+    name,
+    object,
+    events: podEvents(events, { uid: text(object, "metadata", "uid"), name, namespace }, true),
+  };
+  assign(facts, "namespace", namespace);
+  return facts;
+}
+
+/**
+ * Argo CD marks what it deploys with `argocd.argoproj.io/tracking-id` (annotation tracking,
+ * `<app>:<group>/<kind>:<namespace>/<name>`) or an instance label (`argocd.argoproj.io/instance`);
+ * `helm install/upgrade` annotates with `meta.helm.sh/release-name` and `-namespace`. The
+ * workload's own object is asked first, then the pod.
+ */
+function managementOf(bundle: EvidenceBundle, workload: Workload): Management {
+  const owner = (bundle.owners ?? []).find(
+    (o) => text(o, "kind") === workload.kind && text(o, "metadata", "name") === workload.name,
+  );
+  for (const object of [owner, bundle.pod]) {
+    if (!object) continue;
+    const annotations = stringMap(object, "metadata", "annotations");
+    const labels = stringMap(object, "metadata", "labels");
+    const tracking = annotations["argocd.argoproj.io/tracking-id"];
+    const app = tracking?.split(":")[0];
+    if (tracking !== undefined && app !== undefined && app !== "") {
+      return {
+        tool: "argocd",
+        app: app.includes("_") ? app.slice(app.indexOf("_") + 1) : app,
+        evidence: `${text(object, "kind") ?? "object"} ${text(object, "metadata", "name") ?? ""} annotation argocd.argoproj.io/tracking-id: ${tracking}`,
+      };
+    }
+    const instance = labels["argocd.argoproj.io/instance"];
+    if (instance !== undefined && instance !== "") {
+      return {
+        tool: "argocd",
+        app: instance,
+        evidence: `${text(object, "kind") ?? "object"} ${text(object, "metadata", "name") ?? ""} label argocd.argoproj.io/instance: ${instance}`,
+      };
+    }
+    const release = annotations["meta.helm.sh/release-name"];
+    if (release !== undefined && release !== "") {
+      const management: Management = {
+        tool: "helm",
+        release,
+        releaseNamespace:
+          annotations["meta.helm.sh/release-namespace"] ??
+          text(bundle.pod, "metadata", "namespace") ??
+          "default",
+        evidence: `${text(object, "kind") ?? "object"} ${text(object, "metadata", "name") ?? ""} annotation meta.helm.sh/release-name: ${release}`,
+      };
+      const chart = labels["helm.sh/chart"];
+      if (chart !== undefined) management.chart = chart;
+      return management;
+    }
+  }
+  return { tool: "kubectl" };
 }
 
 function stateFacts(state: JsonRecord | undefined): ContainerState {

@@ -17,6 +17,7 @@ const PULL_REASONS = new Set([
 ]);
 
 type PullCause =
+  | "denied-or-missing"
   | "not-found"
   | "unauthorized"
   | "network"
@@ -37,6 +38,9 @@ export function classifyPullError(message: string): PullCause {
   if (/toomanyrequests|rate limit/i.test(message)) return "rate-limit";
   if (/no match for platform|platform .* not found|does not match the specified platform/i.test(message))
     return "platform";
+  // containerd and Docker say the same for a repository that does not exist and for one that needs
+  // credentials: "pull access denied, repository does not exist or may require authorization".
+  if (/repository does not exist or may require/i.test(message)) return "denied-or-missing";
   if (
     /unauthorized|authentication required|access denied|pull access denied|insufficient_scope|denied:|403 Forbidden|\b401\b/i.test(
       message,
@@ -94,15 +98,23 @@ export function imagesAnalyzer(pod: PodFacts): Candidate[] {
 
     const image = container.image ?? "<image>";
     const init = container.kind === "init" ? "init container " : "";
+    // The registry's own words, kept in the summary so they survive any shortening of evidence.
+    const said =
+      cause === "platform"
+        ? ` ("no match for platform in manifest"${pod.node?.labels["kubernetes.io/arch"] ? `; node ${pod.node.name ?? pod.nodeName ?? ""} is ${pod.node.labels["kubernetes.io/arch"]}` : ""})`
+        : cause === "denied-or-missing"
+          ? ' ("pull access denied, repository does not exist or may require authorization")'
+          : "";
     out.push(
       candidate(
         withContainer(
           {
             code: "ImagePullFailed",
             severity: "critical",
-            summary: `The kubelet cannot pull image ${image} for ${init}${container.name}: ${CAUSE_TEXT[cause]}.`,
+            summary: `The kubelet cannot pull image ${image} for ${init}${container.name}: ${CAUSE_TEXT[cause]}${said}.`,
             evidence,
             remediation: pullRemedy(pod, container, image, cause),
+            commands: pullCommands(pod, image, cause),
           },
           container.name,
         ),
@@ -113,6 +125,8 @@ export function imagesAnalyzer(pod: PodFacts): Candidate[] {
 }
 
 const CAUSE_TEXT: Record<PullCause, string> = {
+  "denied-or-missing":
+    "the registry answers the same for a repository that does not exist and one that needs credentials",
   "not-found": "the registry says the image or tag does not exist",
   unauthorized: "the registry refused access (missing or wrong pull credentials)",
   network: "the registry cannot be reached from the node",
@@ -127,6 +141,8 @@ function pullRemedy(pod: PodFacts, container: ContainerFacts, image: string, cau
   const setImage = `${kubectl(pod)} set image ${workloadRef(pod)} ${container.name}=${repository(image)}:<existing-tag>`;
   const registry = registryOf(image);
   switch (cause) {
+    case "denied-or-missing":
+      return `Tell the two apart in this order: (1) list what exists — docker manifest inspect ${image} from a machine logged in to ${registry}, or the registry's UI for ${repository(image)}; (2) check the name (a typo, a missing organisation, a short name that means docker.io/library/${repository(image).split("/").pop() ?? ""}); (3) only then credentials: a private repository needs imagePullSecrets on ${workloadRef(pod)} or its service account (kubectl create secret docker-registry, then reference it).`;
     case "not-found":
       return `Check which tags exist (docker manifest inspect ${image}, or the registry UI for ${repository(image)}) and point the container at one that does: ${setImage}; or push the missing tag.`;
     case "unauthorized":
@@ -143,6 +159,32 @@ function pullRemedy(pod: PodFacts, container: ContainerFacts, image: string, cau
       return `Load the image onto the node (kind load docker-image ${image}) or set imagePullPolicy: IfNotPresent.`;
     default:
       return `${kubectl(pod)} describe pod ${pod.name} shows the registry's answer; verify the image exists and is pullable: docker pull ${image}.`;
+  }
+}
+
+/** Checks that tell the causes apart, with the real image and node names. */
+function pullCommands(pod: PodFacts, image: string, cause: PullCause): string[] {
+  const inspectImage = `docker manifest inspect ${image}`;
+  const secrets = `kubectl -n ${pod.namespace} get pod ${pod.name} -o jsonpath='{.spec.imagePullSecrets}'`;
+  switch (cause) {
+    case "denied-or-missing":
+    case "unauthorized":
+      return [inspectImage, secrets];
+    case "not-found":
+      return [inspectImage];
+    case "platform":
+      return [
+        inspectImage,
+        ...(pod.nodeName
+          ? [`kubectl get node ${pod.nodeName} -o jsonpath='{.status.nodeInfo.architecture}'`]
+          : []),
+      ];
+    case "never-pull": {
+      const kind = pod.cluster?.startsWith("kind-") ? pod.cluster.slice(5) : undefined;
+      return kind ? [`kind load docker-image ${image} --name ${kind}`] : [];
+    }
+    default:
+      return [`${kubectl(pod)} describe pod ${pod.name}`];
   }
 }
 

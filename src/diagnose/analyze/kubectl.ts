@@ -93,3 +93,58 @@ export function strategicContainerPatch(pod: PodFacts, container: ContainerFacts
 function fieldOwner(container: ContainerFacts): string {
   return `${container.kind === "main" ? "containers" : "initContainers"}[${container.name}]`;
 }
+
+/** A word for a POSIX shell: as is when safe, else in single quotes. */
+export function shellQuote(value: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `kubectl -n <ns> set env <workload> -c <container> NAME=value` (shell-quoted). */
+export function setEnv(pod: PodFacts, container: ContainerFacts, name: string, value: string): string {
+  return `${kubectl(pod)} set env ${workloadRef(pod)} -c ${container.name} ${shellQuote(`${name}=${value}`)}`;
+}
+
+/** Lists the container's env as the workload defines it (read-only). */
+export function listEnv(pod: PodFacts, container: ContainerFacts): string {
+  return `${kubectl(pod)} set env ${workloadRef(pod)} -c ${container.name} --list`;
+}
+
+/**
+ * A strategic merge patch of the workload's pod spec (volumes, securityContext, containers by
+ * name), shell-quoted; undefined for a bare pod, whose spec cannot be changed in place.
+ */
+export function podSpecPatch(pod: PodFacts, spec: object): string | undefined {
+  if (isBarePod(pod)) return undefined;
+  const body =
+    pod.workload.kind === "CronJob"
+      ? { spec: { jobTemplate: { spec: { template: { spec } } } } }
+      : { spec: { template: { spec } } };
+  return `${kubectl(pod)} patch ${workloadRef(pod)} --type=strategic -p ${shellQuote(JSON.stringify(body))}`;
+}
+
+/** `kubectl -n <ns> <verb> <kind> <name>` for a read-only look at an object. */
+export function inspect(
+  pod: PodFacts,
+  verb: "get" | "describe",
+  kind: string,
+  name: string,
+  namespace = pod.namespace,
+): string {
+  return `kubectl -n ${namespace} ${verb} ${kind} ${name}`;
+}
+
+/** The EndpointSlices of a Service (read-only). */
+export function endpointSlices(namespace: string, service: string): string {
+  return `kubectl -n ${namespace} get endpointslices -l kubernetes.io/service-name=${service}`;
+}
+
+/** `kubectl -n <ns> rollout restart <workload>` (env read from Secrets is only read at start). */
+export function rolloutRestart(pod: PodFacts): string | undefined {
+  return isBarePod(pod) ? undefined : `${kubectl(pod)} rollout restart ${workloadRef(pod)}`;
+}
+
+/** `kubectl -n <ns> logs <pod> -c <container> [--previous]`. */
+export function logsOf(pod: PodFacts, container: ContainerFacts, previous: boolean): string {
+  return `${kubectl(pod)} logs ${pod.name} -c ${container.name}${previous ? " --previous" : ""}`;
+}

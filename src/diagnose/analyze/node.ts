@@ -12,6 +12,8 @@ import { kubectl } from "./kubectl.js";
 const NODE_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]);
 
 export function nodeAnalyzer(pod: PodFacts): Candidate[] {
+  // A pod that is not bound to a node is never NodeNotReady, whatever a scheduler message says.
+  if (pod.nodeName === undefined) return [];
   const node = pod.node;
   const nodeName = pod.nodeName ?? node?.name;
   const nodeEvent = pod.events.find((e) => e.reason === "NodeNotReady");
@@ -78,6 +80,12 @@ export function nodeAnalyzer(pod: PodFacts): Candidate[] {
         }; the pod is not Ready because of its node, not because of its containers.`,
         evidence,
         remediation: nodeRemedy(pod, nodeName, node?.providerID?.startsWith("kind://") === true),
+        commands: [
+          `kubectl describe node ${nodeName ?? pod.nodeName}`,
+          ...(node?.providerID?.startsWith("kind://") === true
+            ? [`docker restart ${nodeName ?? pod.nodeName}`]
+            : []),
+        ],
       }),
     ];
   }
@@ -91,6 +99,7 @@ export function nodeAnalyzer(pod: PodFacts): Candidate[] {
           summary: `Node ${nodeName ?? "<unknown>"} was NotReady earlier and is Ready again.`,
           evidence: [describeEvent(nodeEvent), `node ${nodeName ?? ""} condition Ready=True`],
           remediation: `Nothing to do now; if it recurs: kubectl describe node ${nodeName ?? "<node>"}.`,
+          commands: [`kubectl describe node ${nodeName ?? pod.nodeName}`],
         },
         RANK.NodeNotReady,
       ),

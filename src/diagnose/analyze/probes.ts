@@ -142,6 +142,7 @@ function restartingProbe(pod: PodFacts, container: ContainerFacts, events: Probe
         summary,
         evidence,
         remediation: probeRemedy(pod, container, kind, probe, failure),
+        commands: probeCommands(pod, container, kind, probe, failure),
       },
       container.name,
     ),
@@ -171,6 +172,7 @@ function readinessFinding(
             `${containerPath(container)}.readinessProbe: ${describeProbe(probe)}`,
           ],
           remediation: probeRemedy(pod, container, "readiness", probe, ""),
+          commands: probeCommands(pod, container, "readiness", probe, ""),
         },
         container.name,
       ),
@@ -200,6 +202,7 @@ function readinessFinding(
           : `The readiness probe of ${container.name} failed earlier (${failures.reduce((n, e) => n + e.count, 0)} times); it is Ready now.`,
         evidence,
         remediation: probeRemedy(pod, container, "readiness", probe, failure, hint),
+        commands: probeCommands(pod, container, "readiness", probe, failure, hint),
       },
       container.name,
     ),
@@ -223,9 +226,15 @@ const PORT_ENV = /^(?:PORT|HTTP_PORT|SERVER_PORT|LISTEN_PORT|APP_PORT|WEB_PORT)$
 const LISTEN_LINE =
   /(?:listen(?:ing)?|Local:|Network:|serving|started (?:server )?on|bound to|running on)\D{0,60}?(?:(?:0\.0\.0\.0|localhost|127\.0\.0\.1|\[::\]|\*)?:|port\s*=?\s*)(\d{2,5})\b/i;
 
-/** The app listens on another port than the probe targets (env PORT, or a "listening on" log line). */
+/**
+ * The app listens on another port than the probe targets (env PORT, or a "listening on" log
+ * line) — concluded only when no listener on the probe's own port is logged: an app with a second
+ * listener (metrics, admin) is not a mismatch.
+ */
 export function portMismatch(container: ContainerFacts, probe: Probe | undefined): PortHint | undefined {
   if (!probe || probe.portNumber === undefined || probe.handler === "exec") return undefined;
+  const logged = loggedListeners(container);
+  if (logged.some((l) => l.port === probe.portNumber)) return undefined;
   for (const [name, value] of Object.entries(container.env)) {
     if (!PORT_ENV.test(name)) continue;
     const port = Number(value);
@@ -237,24 +246,65 @@ export function portMismatch(container: ContainerFacts, probe: Probe | undefined
       };
     }
   }
-  const text = container.logs.current ?? container.logs.previous;
-  if (text === undefined) return undefined;
-  const head = text
-    .slice(0, 16 * 1024)
-    .split("\n")
-    .slice(0, 80);
-  for (const line of head) {
-    const match = LISTEN_LINE.exec(line);
-    const port = Number(match?.[1]);
-    if (match && Number.isInteger(port) && port !== probe.portNumber) {
-      return {
-        port,
-        evidence: logEvidence(container.name, false, line.trim()),
-        summary: `the app logs that it listens on ${port} while the probe targets ${probe.portNumber}`,
-      };
-    }
+  const first = logged[0];
+  if (first) {
+    return {
+      port: first.port,
+      evidence: logEvidence(container.name, first.previous, first.line),
+      summary: `the app logs that it listens on ${logged.map((l) => l.port).join(", ")} while the probe targets ${probe.portNumber}`,
+    };
   }
   return undefined;
+}
+
+/** Every "listening on …:PORT" line in the logs (the start of each log, then the whole classification). */
+function loggedListeners(container: ContainerFacts): { port: number; line: string; previous: boolean }[] {
+  const out: { port: number; line: string; previous: boolean }[] = [];
+  for (const [text, previous] of [
+    [container.logs.current, false],
+    [container.logs.previous, true],
+  ] as const) {
+    if (text === undefined) continue;
+    const head = text
+      .slice(0, 64 * 1024)
+      .split("\n")
+      .slice(0, 400);
+    for (const line of head) {
+      const match = LISTEN_LINE.exec(line);
+      const port = Number(match?.[1]);
+      if (match && Number.isInteger(port) && !out.some((l) => l.port === port))
+        out.push({ port, line: line.trim(), previous });
+    }
+    for (const port of classifiedLog(container, previous)?.listeners ?? []) {
+      if (!out.some((l) => l.port === port)) out.push({ port, line: `listening on port ${port}`, previous });
+    }
+  }
+  return out;
+}
+
+/** The kubectl commands a remedy text contains (patches built by kubectl.ts), one per entry. */
+function probeCommands(
+  pod: PodFacts,
+  container: ContainerFacts,
+  kind: ProbeKind,
+  probe: Probe | undefined,
+  failure: string,
+  hint = portMismatch(container, probe),
+): string[] {
+  const text = probeRemedy(pod, container, kind, probe, failure, hint);
+  const commands: string[] = [];
+  const prefix = `${kubectl(pod)} `;
+  let at = text.indexOf(prefix);
+  while (at !== -1) {
+    // Our own builders end a command at "'" (JSON patches) or at the next ";"/" and "/end.
+    const rest = text.slice(at);
+    const patch = /^kubectl -n \S+ patch \S+ --type=json -p='[^']*'/.exec(rest)?.[0];
+    const plain = /^kubectl -n [^;]*?(?=; | and kubectl| and \w|\.$|$)/.exec(rest)?.[0];
+    const command = patch ?? plain;
+    if (command) commands.push(command.replace(/[.,;:]+$/, ""));
+    at = text.indexOf(prefix, at + (command?.length ?? prefix.length));
+  }
+  return commands;
 }
 
 function probeRemedy(
@@ -268,9 +318,14 @@ function probeRemedy(
   const field = `${kind}Probe`;
   if (hint && /connection refused|connect: |no route/i.test(failure)) {
     const port = container.ports.find((p) => p.containerPort === probe?.portNumber);
+    const portIndex = port ? container.ports.indexOf(port) : -1;
     const patch =
       port?.name !== undefined && probe?.port === port.name
-        ? `change containerPort ${port.containerPort} (named ${port.name}) to ${hint.port} in ${workloadRef(pod)}`
+        ? `change containerPort ${port.containerPort} (named ${port.name}) to ${hint.port} in ${workloadRef(pod)}${
+            portIndex >= 0
+              ? `: ${patchContainerField(pod, container, `ports/${portIndex}/containerPort`, hint.port) ?? ""}`
+              : ""
+          }`
         : patchContainerField(pod, container, `${field}/${probe?.handler ?? "httpGet"}/port`, hint.port);
     return `Point the probe at the port the app really listens on (${hint.port}) or make the app listen on ${probe?.portNumber}: ${patch ?? `set ${field}.port to ${hint.port}`}.`;
   }

@@ -7,15 +7,45 @@
  * 3. A CrashLoopBackOff is dropped when the same container has a more specific finding: the
  *    back-off is the symptom of that cause. Duplicate code+container pairs keep the first.
  * 4. With no warning or critical finding left, `Healthy` comes first.
+ * 5. A NotReady node that the pod itself explains — a node agent or CNI pod (a DaemonSet's, or the
+ *    node says its network plugin is not ready) that cannot pull its image or start — comes after
+ *    the pod's own definite error: fixing the pod fixes the node.
+ * 6. Every finding gets `commands` (possibly empty), adjusted to who owns the workload
+ *    (ownership.ts: Argo CD, Helm, kubectl).
  */
 import type { Finding, Severity } from "../types.js";
 import type { Candidate } from "./candidate.js";
 import type { PodFacts } from "./facts.js";
+import { kubectl } from "./kubectl.js";
+import { applyOwnership } from "./ownership.js";
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-export function rankFindings(candidates: Candidate[], pod: PodFacts): Finding[] {
+/** Errors of the pod's own that can keep a node NotReady when the pod is the node's agent. */
+const DEFINITE = new Set([
+  "ImagePullFailed",
+  "ConfigMissing",
+  "StartFailed",
+  "InitContainerFailed",
+  "AppError",
+  "OOMKilled",
+]);
+const NODE_AGENT_MESSAGE =
+  /cni|network plugin|NetworkReady=false|NetworkPluginNotReady|csi|container runtime network/i;
+
+function podExplainsNode(candidates: Candidate[], pod: PodFacts): boolean {
+  const agent =
+    pod.workload.kind === "DaemonSet" ||
+    pod.namespace === "kube-system" ||
+    NODE_AGENT_MESSAGE.test(pod.node?.readyMessage ?? "");
+  return agent && candidates.some((c) => DEFINITE.has(c.finding.code) && c.finding.severity === "critical");
+}
+
+export function rankFindings(input: Candidate[], pod: PodFacts): Finding[] {
   const order = new Map(pod.containers.map((c, i) => [c.name, i]));
+  const candidates = podExplainsNode(input, pod)
+    ? input.map((c) => (c.finding.code === "NodeNotReady" ? { ...c, rank: 75 } : c))
+    : input;
   const sorted = [...candidates].sort(
     (a, b) =>
       Number(a.finding.severity === "info") - Number(b.finding.severity === "info") ||
@@ -49,7 +79,7 @@ export function rankFindings(candidates: Candidate[], pod: PodFacts): Finding[] 
     findings.push(finding);
   }
   if (!findings.some((f) => f.severity !== "info")) findings.unshift(healthy(pod));
-  return findings;
+  return findings.map((f) => applyOwnership(f, pod));
 }
 
 function healthy(pod: PodFacts): Finding {
@@ -91,5 +121,9 @@ function healthy(pod: PodFacts): Finding {
       pod.phase === "Running" || pod.phase === "Succeeded"
         ? `No action needed. If clients still see errors, look at what is in front of the pod: kubectl -n ${pod.namespace} get svc,endpointslices,ingress.`
         : `Wait and collect again; kubectl -n ${pod.namespace} describe pod ${pod.name} shows what it is waiting for.`,
+    commands:
+      pod.phase === "Running" || pod.phase === "Succeeded"
+        ? [`${kubectl(pod)} get svc,endpointslices,ingress`]
+        : [`${kubectl(pod)} describe pod ${pod.name}`],
   };
 }

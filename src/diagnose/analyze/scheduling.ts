@@ -11,7 +11,8 @@
  */
 import { type Candidate, candidate } from "./candidate.js";
 import { describeEvent } from "./events.js";
-import type { PodFacts } from "./facts.js";
+import type { PodFacts, RelatedFacts } from "./facts.js";
+import { text } from "./fields.js";
 import { kubectl, workloadRef } from "./kubectl.js";
 import { parseQuantity } from "./quantity.js";
 
@@ -49,13 +50,15 @@ export interface SchedulingFailure {
 export function parseSchedulingMessage(message: string): SchedulingFailure {
   let main = message.trim();
   let preemption: string | undefined;
-  const cut = main.search(/\.?\s+preemption:\s/);
-  if (cut !== -1) {
-    preemption = main
-      .slice(cut)
-      .replace(/^\.?\s+preemption:\s*/, "")
-      .trim();
-    main = main.slice(0, cut);
+  // The reasons end at the first ". ": what follows is post-filter text — DRA's "no new claims to
+  // deallocate" (Kubernetes 1.34+) and/or "preemption: …".
+  const stop = main.indexOf(". ");
+  const rest = stop === -1 ? "" : main.slice(stop + 2);
+  if (stop !== -1) main = main.slice(0, stop);
+  const pre = /(?:^|[\s,.])preemption:\s*(.*)$/s.exec(stop === -1 ? main : rest);
+  if (pre) {
+    preemption = (pre[1] ?? "").trim();
+    if (stop === -1) main = main.slice(0, pre.index).trim();
   }
   main = main.replace(/\.\s*$/, "");
   const failure: SchedulingFailure = { reasons: [] };
@@ -80,6 +83,7 @@ export function parseSchedulingMessage(message: string): SchedulingFailure {
     else if (/^Too many pods/i.test(reasonText)) reason.resource = "pods";
     const taint = /taints? \{([^}]*)\}/.exec(reasonText)?.[1];
     if (taint !== undefined) reason.taint = taint;
+    // 1.34+: "node(s) had untolerated taint(s)" names no key; nothing to add then.
     failure.reasons.push(reason);
   }
   return failure;
@@ -147,6 +151,8 @@ export function schedulingAnalyzer(pod: PodFacts): Candidate[] {
   const selector = Object.entries(pod.nodeSelector);
   if (selector.length > 0)
     evidence.push(`spec.nodeSelector: ${selector.map(([k, v]) => `${k}=${v}`).join(", ")}`);
+  const claims = failure.reasons.some((r) => r.category === "volume") ? claimsOf(pod) : [];
+  for (const claim of claims) evidence.push(...claim.evidence);
 
   const parts = failure.reasons.map((r) => {
     const what =
@@ -163,15 +169,119 @@ export function schedulingAnalyzer(pod: PodFacts): Candidate[] {
     failure.total !== undefined
       ? `${failure.available ?? 0} of ${failure.total} nodes are available`
       : "no node fits";
+  const unbound = claims.find((c) => c.why !== undefined) ?? claims[0];
   return [
     candidate({
       code: "Unschedulable",
       severity: "critical",
-      summary: `Pod ${pod.name} cannot be scheduled: ${nodes}${parts.length > 0 ? ` (${parts.join(", ")})` : ""}.`,
+      summary: `Pod ${pod.name} cannot be scheduled: ${nodes}${parts.length > 0 ? ` (${parts.join(", ")})` : ""}${
+        unbound
+          ? `; PersistentVolumeClaim ${unbound.name} is ${unbound.phase ?? "not bound"}${unbound.why ? `: ${unbound.why}` : ""}`
+          : ""
+      }.`,
       evidence,
-      remediation: schedulingRemedy(pod, failure, requests),
+      remediation: `${unbound?.fix ? `${unbound.fix}; ` : ""}${schedulingRemedy(pod, failure, requests)}`,
+      commands: schedulingCommands(pod, failure, claims),
     }),
   ];
+}
+
+const PRESSURE_TAINT = /node\.kubernetes\.io\/(?:disk|memory|pid)-pressure/;
+
+interface ClaimFacts {
+  name: string;
+  phase?: string;
+  storageClass?: string;
+  why?: string;
+  fix?: string;
+  evidence: string[];
+}
+
+/** The pod's claims, with what `related` says about them (phase, events, StorageClass). */
+function claimsOf(pod: PodFacts): ClaimFacts[] {
+  const names = pod.volumes.flatMap((v) => text(v, "persistentVolumeClaim", "claimName") ?? []);
+  return names.map((name) => {
+    const pvc = pod.related.find((r) => r.kind === "PersistentVolumeClaim" && r.name === name);
+    const claim: ClaimFacts = { name, evidence: [] };
+    if (!pvc) return claim;
+    const phase = text(pvc.object, "status", "phase");
+    const storageClass = text(pvc.object, "spec", "storageClassName");
+    if (phase !== undefined) claim.phase = phase;
+    if (storageClass !== undefined) claim.storageClass = storageClass;
+    claim.evidence.push(
+      `persistentvolumeclaim ${name}: phase ${phase ?? "?"}, storageClassName ${storageClass ?? "(none)"}`,
+    );
+    const warning = pvc.events.find((e) => e.type === "Warning") ?? pvc.events[0];
+    if (warning) claim.evidence.push(`persistentvolumeclaim ${name} ${describeEvent(warning)}`);
+    const sc = storageClass
+      ? pod.related.find((r) => r.kind === "StorageClass" && r.name === storageClass)
+      : undefined;
+    if (sc) {
+      claim.evidence.push(
+        `storageclass ${sc.name}: provisioner ${text(sc.object, "provisioner") ?? "?"}, volumeBindingMode ${text(sc.object, "volumeBindingMode") ?? "Immediate"}`,
+      );
+    }
+    explainClaim(claim, pvc, sc, pod);
+    return claim;
+  });
+}
+
+function explainClaim(
+  claim: ClaimFacts,
+  pvc: RelatedFacts,
+  sc: RelatedFacts | undefined,
+  pod: PodFacts,
+): void {
+  if (claim.phase === "Bound") return;
+  const messages = pvc.events.map((e) => e.message).join("\n");
+  const missingClass = /storageclass(?:\.storage\.k8s\.io)? "([^"]+)" not found/.exec(messages)?.[1];
+  if (
+    missingClass !== undefined ||
+    (claim.storageClass !== undefined && !sc && pvc.events.length > 0 && /not found/.test(messages))
+  ) {
+    const name = missingClass ?? claim.storageClass ?? "";
+    claim.why = `StorageClass ${name} does not exist`;
+    claim.fix = `Claim ${claim.name} asks for StorageClass ${name}, which does not exist: set spec.storageClassName of the claim to an existing class (kubectl get storageclass) — a claim's class cannot be changed in place, so recreate the claim — or create that StorageClass`;
+    return;
+  }
+  if (/no persistent volumes available for this claim and no storage class is set/.test(messages)) {
+    claim.why = "it names no StorageClass and no PersistentVolume matches it";
+    claim.fix = `Claim ${claim.name} has no storageClassName and there is no default StorageClass: recreate it with a class from kubectl get storageclass, or mark one class as default`;
+    return;
+  }
+  const provisioner = /external provisioner '([^']+)'/.exec(messages)?.[1];
+  if (provisioner !== undefined) {
+    claim.why = `waiting for provisioner ${provisioner}`;
+    claim.fix = `The provisioner ${provisioner} does not create the volume for claim ${claim.name}: check that its controller pods run and read their logs`;
+    return;
+  }
+  const failed = pvc.events.find((e) => e.reason === "ProvisioningFailed");
+  if (failed) {
+    claim.why = failed.message;
+    claim.fix = `Provisioning for claim ${claim.name} fails (${failed.message}): fix the StorageClass or the provisioner`;
+    return;
+  }
+  if (!pod.related.some((r) => r.kind === "PersistentVolumeClaim" && r.name === claim.name)) return;
+  claim.fix = `Claim ${claim.name} is ${claim.phase ?? "not bound"}: kubectl -n ${pod.namespace} describe pvc ${claim.name} shows why`;
+}
+
+function schedulingCommands(pod: PodFacts, failure: SchedulingFailure, claims: ClaimFacts[]): string[] {
+  const commands: string[] = [];
+  for (const claim of claims) commands.push(`${kubectl(pod)} describe pvc ${claim.name}`);
+  if (claims.length > 0) commands.push("kubectl get storageclass");
+  const categories = new Set(failure.reasons.map((r) => r.category));
+  if (categories.has("insufficient"))
+    commands.push('kubectl describe nodes | grep -A 8 "Allocated resources"');
+  if (categories.has("taint") || categories.has("node-unschedulable"))
+    commands.push("kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key");
+  if (categories.has("node-affinity")) {
+    const selector = Object.entries(pod.nodeSelector).map(([k, v]) => `${k}=${v}`);
+    commands.push(
+      selector.length > 0 ? `kubectl get nodes -l ${selector.join(",")}` : "kubectl get nodes --show-labels",
+    );
+  }
+  if (commands.length === 0) commands.push(`${kubectl(pod)} describe pod ${pod.name}`);
+  return commands;
 }
 
 /** The pod's effective requests: the sum over containers, at least the largest init container. */
@@ -227,17 +337,43 @@ function schedulingRemedy(
         );
         break;
       }
-      case "taint":
-        if (failure.reasons.every((r) => r.category === "taint" || r.category === "node-unschedulable")) {
+      case "taint": {
+        // Each taint reason on its own: a pressure taint means "free the node", the control
+        // plane's is expected, any other needs a toleration if the pod should run there.
+        const taints = failure.reasons.filter((r) => r.category === "taint");
+        const pressure = taints.filter((r) => PRESSURE_TAINT.test(r.taint ?? r.text));
+        const unnamed = taints.filter((r) => r.taint === undefined);
+        const other = taints.filter(
+          (r) =>
+            r.taint !== undefined && !PRESSURE_TAINT.test(r.taint) && !/control-plane|master/.test(r.taint),
+        );
+        for (const r of pressure) {
           steps.push(
-            `every node has a taint the pod does not tolerate (${reason.taint ?? reason.text}): add a matching toleration to ${workloadRef(pod)} or remove the taint (kubectl taint node <node> <key>-)`,
+            `${r.count ?? "some"} node(s) are tainted ${/node\.kubernetes\.io\/[a-z]+-pressure/.exec(r.taint ?? r.text)?.[0] ?? "with a pressure taint"} by the kubelet because they run out of a resource: free the node (kubectl describe node shows the condition), never add a toleration for it`,
           );
-        } else if (!/control-plane|master/.test(reason.taint ?? "")) {
+        }
+        for (const r of unnamed) {
           steps.push(
-            `nodes tainted {${reason.taint ?? ""}} need a matching toleration if the pod should run there`,
+            `${r.count ?? "some"} node(s) have a taint the pod does not tolerate (the scheduler no longer names it): list the taints (kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key); a control-plane taint is expected, a *-pressure taint means free the node, any other needs a toleration in ${workloadRef(pod)} if the pod should run there`,
+          );
+        }
+        for (const r of other) {
+          steps.push(
+            failure.reasons.every((x) => x.category === "taint" || x.category === "node-unschedulable")
+              ? `every node has a taint the pod does not tolerate ({${r.taint}}): add a matching toleration to ${workloadRef(pod)} or remove the taint from the nodes`
+              : `nodes tainted {${r.taint}} need a matching toleration if the pod should run there`,
+          );
+        }
+        if (
+          pressure.length + unnamed.length + other.length === 0 &&
+          taints.length === failure.reasons.length
+        ) {
+          steps.push(
+            `only the control plane is left and it is tainted for system pods: add a worker node or free capacity on the workers`,
           );
         }
         break;
+      }
       case "volume":
         steps.push(
           `a volume cannot be bound (${reason.text}): ${kubectl(pod)} get pvc and kubectl describe pvc <claim> (StorageClass, provisioner, zone)`,

@@ -72,6 +72,18 @@ export function volumesAnalyzer(pod: PodFacts): Candidate[] {
           : summary,
         evidence,
         remediation: mountRemedy(pod, failure, volume),
+        commands: failure.missing
+          ? [
+              `${kubectl(pod)} get ${failure.missing.kind === "PersistentVolumeClaim" ? "pvc" : `${failure.missing.kind.toLowerCase()}s`}`,
+              ...(failure.missing.kind === "PersistentVolumeClaim"
+                ? []
+                : [
+                    `kubectl get ${failure.missing.kind.toLowerCase()}s -A --field-selector metadata.name=${failure.missing.name}`,
+                  ]),
+            ]
+          : failure.multiAttach
+            ? [`${kubectl(pod)} get pods -o wide`, "kubectl get volumeattachments"]
+            : [`${kubectl(pod)} describe pod ${pod.name}`],
       },
       RANK.VolumeMountFailed,
     ),

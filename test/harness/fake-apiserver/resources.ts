@@ -158,6 +158,8 @@ export const defaultResources: readonly ResourceDef[] = [
     shortNames: ["pvc"],
     subresources: withStatus,
   }),
+  resource("storage.k8s.io/v1", "StorageClass", "storageclasses", "cluster", { shortNames: ["sc"] }),
+  resource("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", "namespaced"),
   resource("apps/v1", "Deployment", "deployments", "namespaced", {
     shortNames: ["deploy"],
     categories: ["all"],
