@@ -22,7 +22,7 @@ import { describeEvent } from "./analyze/events.js";
 import { type ContainerFacts, logOfTermination, type PodFacts, podFacts } from "./analyze/facts.js";
 import { classifyLog, type LogClassification, lastLines, logWindow } from "./analyze/logs.js";
 import { clip, sanitizeLine } from "./analyze/quote.js";
-import { redactText, scrubValues, secretValues } from "./redact.js";
+import { EchoScrubber, redactText, secretValues } from "./redact.js";
 import { estimateChatTokens } from "./tokens.js";
 import type { EvidenceBundle, Finding } from "./types.js";
 
@@ -101,15 +101,14 @@ export function buildPrompt(
   checkBudget(budgetTokens, numCtx, maxAnswerTokens);
 
   const pod = podFacts(bundle);
-  const secrets = options.redact === false ? [] : secretValues(bundle);
+  const echo = new EchoScrubber(options.redact === false ? [] : secretValues(bundle));
   // Every string from the bundle: printable, no Markdown fence (log text must not close ours),
   // redacted.
   const clean = (value: string): string => {
     const printable = defuse(value.split("\n").map(sanitizeLine).join("\n"));
-    return options.redact === false ? printable : scrubValues(redactText(printable), secrets);
+    return options.redact === false ? printable : redactText(printable, echo);
   };
-  const redactWhole = (text: string): string =>
-    options.redact === false ? text : scrubValues(redactText(text), secrets);
+  const redactWhole = (text: string): string => (options.redact === false ? text : redactText(text, echo));
   const sections = collectSections(bundle, pod, findings, clean, redactWhole);
 
   const system: ChatMessage = { role: "system", content: SYSTEM_PROMPT };
