@@ -171,6 +171,11 @@ function keptFor(name: SecretName, value: string): boolean {
   }
 }
 
+/** Upper case, lower case and digits together. */
+function mixedClasses(word: string): boolean {
+  return /[A-Z]/.test(word) && /[a-z]/.test(word) && /[0-9]/.test(word);
+}
+
 /** Mixed upper case, lower case and digits, or long: how generated secrets look. */
 function looksRandom(word: string): boolean {
   if (/^[0-9a-fA-F]+$/.test(word)) return false;
@@ -254,7 +259,7 @@ function detectTokens(text: string, spans: Spans): void {
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
     const token = m[0];
-    if (WEAK_TOKEN.test(token) && !looksRandom(token.slice(token.indexOf(token[0] === "h" ? "." : "-") + 1))) {
+    if (WEAK_TOKEN.test(token) && !mixedClasses(token.slice(token.indexOf(token[0] === "h" ? "." : "-") + 1))) {
       TOKEN.lastIndex = m.index + 1;
       continue;
     }
@@ -447,7 +452,9 @@ function detectShortFlags(text: string, spans: Spans): void {
     const start = i;
     while (i < text.length && i - start < 4096) {
       const c = text.charCodeAt(i);
-      if (c <= 32 || (quote !== "" && text[i] === quote) || (quote === "" && (c === 34 || c === 39))) break;
+      if (c <= 32 || (quote !== "" && text[i] === quote)) break;
+      // unquoted, a shell operator ends the word
+      if (quote === "" && (c === 34 || c === 39 || c === 59 || c === 124 || c === 38)) break;
       i++;
     }
     const value = text.slice(start, i);
@@ -456,7 +463,7 @@ function detectShortFlags(text: string, spans: Spans): void {
       if (glued && FIND_WORDS.test(value)) continue;
       // ports and port mappings, paths, JSON patches
       if (/^[\d.:/a-z]*\d+(?:\/(?:tcp|udp|sctp))?$/.test(value) && /^[\d.:]+(?:\/\w+)?$/.test(value)) continue;
-      if (/^[{[]/.test(value) || (!glued && /^[\w.~-]*\//.test(value))) continue;
+      if (/^[{[]/.test(value) || (!glued && /^(?:\/|\.{1,2}\/|~\/)/.test(value))) continue;
       spans.add(start, i);
     } else {
       const colon = value.indexOf(":");
