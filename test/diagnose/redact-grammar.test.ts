@@ -48,7 +48,18 @@ describe("credentials in argv forms, cookies, headers and URLs", () => {
   it("separate argv elements: -p VALUE, -u user:VALUE, --password VALUE", () => {
     expect(
       redactArgs(["mysql", "-uroot", "-p", "S3cr3t", "-u", "bob:pw1234", "--password", "x1", "-p", "3306"]),
-    ).toEqual(["mysql", "-uroot", "-p", REDACTED, "-u", `bob:${REDACTED}`, "--password", REDACTED, "-p", "3306"]);
+    ).toEqual([
+      "mysql",
+      "-uroot",
+      "-p",
+      REDACTED,
+      "-u",
+      `bob:${REDACTED}`,
+      "--password",
+      REDACTED,
+      "-p",
+      "3306",
+    ]);
   });
 
   it.each([
@@ -165,7 +176,10 @@ describe("never redacted: the evidence", () => {
       const bundle = fixtureBundle(file);
       const raw = analyze(bundle);
       const redacted = analyze(redactBundle(bundle));
-      expect(redacted.map((f) => f.code), file).toEqual(raw.map((f) => f.code));
+      expect(
+        redacted.map((f) => f.code),
+        file,
+      ).toEqual(raw.map((f) => f.code));
       if (file !== "secrets-everywhere.json")
         expect(redacted[0]?.remediation, file).toBe(raw[0]?.remediation);
     }
@@ -242,7 +256,10 @@ function bundleWith(text: string, placement: Placement): EvidenceBundle {
       {
         container: "app",
         previous: true,
-        text: placement === "log" ? `starting\n${text}\nTraceback (most recent call last):\nRuntimeError: ${text}\n` : "x\n",
+        text:
+          placement === "log"
+            ? `starting\n${text}\nTraceback (most recent call last):\nRuntimeError: ${text}\n`
+            : "x\n",
       },
     ],
     ...(placement === "node"
@@ -317,7 +334,10 @@ describe("cost", () => {
   });
 
   it("scrubs 1,000 echoed secret values in one pass over a large log", () => {
-    const env = Array.from({ length: 1000 }, (_, i) => ({ name: `SVC_${i}_TOKEN`, value: `Tk${i}-${"x".repeat(8)}-${i * 7919}` }));
+    const env = Array.from({ length: 1000 }, (_, i) => ({
+      name: `SVC_${i}_TOKEN`,
+      value: `Tk${i}-${"x".repeat(8)}-${i * 7919}`,
+    }));
     const line = "request ok status=200 path=/api/v1/items user=alice\n";
     const text = `${line.repeat(100_000)}leaked Tk999-xxxxxxxx-${999 * 7919} here\n`;
     const bundle = bundleOf(podWith({}, { env }), { logs: [{ container: "app", previous: false, text }] });
