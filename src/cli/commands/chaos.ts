@@ -16,6 +16,7 @@ import { isScenarioName } from "../../chaos/types.js";
 import type { Context } from "../../core/context.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
+import { terminalLine } from "../../core/sanitize.js";
 import { formatDuration } from "../../exec/runner.js";
 import type { OutputFormat } from "../main.js";
 import { parseDuration } from "./up.js";
@@ -78,10 +79,11 @@ export function renderReport(report: ScenarioReport, style: Styler): string {
     `${style.bold(report.scenario)}: ${style.green("break verified")} after ${formatDuration(report.elapsedMs)} on context ${report.context}`,
     "",
     style.bold("injected"),
-    ...report.injected.map((l) => `  ${l}`),
+    ...report.injected.map((l) => `  ${terminalLine(l)}`),
     "",
     style.bold("evidence (recorded by Kubernetes)"),
-    ...report.evidence.map((l) => `  ${l}`),
+    // event and status messages are workload-written text
+    ...report.evidence.map((l) => `  ${terminalLine(l)}`),
     "",
     style.bold("next"),
   ];
