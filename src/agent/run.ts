@@ -16,7 +16,7 @@ import { encodeBundleChunks } from "../diagnose/bundle-transfer.js";
 import { addMetricsEvidence } from "../diagnose/collect-metrics.js";
 import { type Evidence, podSummary } from "../diagnose/evidence.js";
 import { buildPrompt } from "../diagnose/prompt.js";
-import { redactBundle, redactText } from "../diagnose/redact.js";
+import { redactBundleAsync, redactText } from "../diagnose/redact.js";
 import type { OllamaClient } from "../ollama/client.js";
 import {
   OllamaAnswerCutOffError,
@@ -55,8 +55,9 @@ export interface DiagnosisDeps {
 
 export async function runDiagnosis(request: DiagnosisRequest, deps: DiagnosisDeps): Promise<void> {
   const evidence = await deps.evidence();
-  // Redact before anything is emitted: nothing below sees a secret.
-  const bundle = redactBundle(evidence.bundle);
+  // Redact before anything is emitted: nothing below sees a secret. In pieces, so that Ctrl-C is
+  // honoured on hundreds of megabytes of log.
+  const bundle = await redactBundleAsync(evidence.bundle, deps.signal);
   for (const source of evidence.sources) {
     if (!source.ok && source.error !== undefined)
       deps.emit({ type: "source-failed", name: source.name, error: redactText(source.error) });

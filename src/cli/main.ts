@@ -229,7 +229,11 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     )
     .argument("[pod]", "the pod's name (not with --bundle)")
     .option("-n, --namespace <ns>", "the pod's namespace (default: the context's namespace, else default)")
-    .option("--bundle <file>", "analyse a saved evidence bundle (JSON or YAML); no cluster is contacted")
+    .option(
+      "--bundle <file>",
+      "analyse a saved evidence bundle (JSON or YAML; - reads stdin); no cluster is contacted",
+    )
+    .option("--max-bundle-size <size>", "the largest --bundle to read (default 256Mi)")
     .option(
       "--save-bundle <file>",
       "also write the collected evidence bundle, secrets redacted (.yaml for YAML)",

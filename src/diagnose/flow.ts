@@ -13,6 +13,7 @@ import type { KubeClient } from "../kube/client.js";
 import { EXPOSED, KUBE_CONTEXT, NAMESPACES } from "../lab/config.js";
 import { createOllamaClient } from "../ollama/client.js";
 import { parseBundle, serializeBundle } from "./bundle.js";
+import { readBundleInput } from "./bundle-input.js";
 import { BundleAssembler, type TransferredBundle } from "./bundle-transfer.js";
 import { collectEvidence } from "./collect.js";
 import { createPrometheusClient } from "./collect-metrics.js";
@@ -29,7 +30,7 @@ export const PROMETHEUS_URL_ENV = "SRE_LAB_PROMETHEUS_URL";
 const ANSWER_MARGIN_MS = 20_000;
 
 export type DiagnoseTarget =
-  | { kind: "bundle"; file: string }
+  | { kind: "bundle"; file: string; maxBytes?: number }
   | { kind: "live"; pod: string; namespace: string | undefined; where: "cluster" | "local" };
 
 export interface DiagnoseOptions {
@@ -85,8 +86,10 @@ export async function runDiagnose(
   };
   const { target } = options;
   if (target.kind === "bundle") {
-    const bundle = readBundle(target.file);
-    ctx.out.info(`analysing the saved bundle ${target.file} (no cluster is contacted)`);
+    const bundle = await readBundle(target.file, { maxBytes: target.maxBytes, signal: ctx.signal });
+    ctx.out.info(
+      `analysing the saved bundle ${target.file === "-" ? "from stdin" : target.file} (no cluster is contacted)`,
+    );
     await runDiagnosis(request(options, "host"), {
       evidence: async () => ({
         bundle,
@@ -154,27 +157,19 @@ function request(options: DiagnoseOptions, modelLocation: "cluster" | "host") {
   };
 }
 
-/** Reads and parses a bundle file; every problem is a UsageError (exit 2) that says what is wrong. */
-export function readBundle(file: string): Evidence["bundle"] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "it is a directory"
-          : code === "EACCES"
-            ? "permission denied"
-            : (code ?? String(error));
-    throw new UsageError(`cannot read the bundle ${file}: ${why}`, {
-      hint: "write one with sre-lab diagnose POD --save-bundle FILE",
-      cause: error,
-    });
-  }
-  return parseBundle(text, file);
+/**
+ * Reads (bundle-input.ts: regular files or stdin, size-capped) and parses a bundle; every problem
+ * is a UsageError (exit 2) that says what is wrong.
+ */
+export async function readBundle(
+  file: string,
+  options: { maxBytes?: number | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<Evidence["bundle"]> {
+  const text = await readBundleInput(file, {
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    signal: options.signal,
+  });
+  return parseBundle(text, file === "-" ? "stdin" : file);
 }
 
 async function collectLocally(

@@ -77,7 +77,7 @@ describe("the sanitiser", () => {
       expect(text).not.toMatch(UNSAFE);
       expect(text).not.toMatch(/^2\. Healthy/m);
       expect(text).not.toMatch(/^\s*Fix: kubectl delete namespace production/m);
-      expect(renderPodLine({ namespace: payload, name: payload }, { bold: (t) => t } as never)).not.toContain(
+      expect(renderPodLine({ namespace: payload, name: payload }, { bold: (t: string) => t } as never)).not.toContain(
         "\n",
       );
     }

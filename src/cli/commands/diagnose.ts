@@ -3,6 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
 import { UsageError } from "../../core/errors.js";
+import { parseByteSize } from "../../diagnose/bundle-input.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
 import { validateNamespace, validatePodName } from "../../diagnose/target.js";
 import { normalizeHost } from "../../ollama/client.js";
@@ -21,6 +22,8 @@ export interface DiagnoseFlags {
   keep?: boolean;
   timeout: string;
   output: OutputFormat;
+  /** --max-bundle-size: the most --bundle reads (default 256Mi). */
+  maxBundleSize?: string;
 }
 
 export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags): DiagnoseOptions {
@@ -58,8 +61,12 @@ export function toDiagnoseOptions(pod: string | undefined, flags: DiagnoseFlags)
   const ollamaUrl = flags.ollamaUrl === undefined ? undefined : normalizeHost(flags.ollamaUrl);
 
   let target: DiagnoseOptions["target"];
-  if (flags.bundle !== undefined) target = { kind: "bundle", file: flags.bundle };
-  else {
+  if (flags.bundle !== undefined) {
+    target = { kind: "bundle", file: flags.bundle };
+    if (flags.maxBundleSize !== undefined) target.maxBytes = parseByteSize(flags.maxBundleSize);
+  } else {
+    if (flags.maxBundleSize !== undefined)
+      throw new UsageError("--max-bundle-size applies to --bundle only", { hint: usage });
     validatePodName(pod ?? "");
     if (flags.namespace !== undefined) validateNamespace(flags.namespace);
     target = {
