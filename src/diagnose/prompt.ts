@@ -403,7 +403,7 @@ function shrinkFinding(first: FirstFinding, level: number): FirstFinding {
 
 /** A labelled data block: untrusted text, fenced (the text itself cannot close the fence). */
 function block(label: string, lines: readonly string[]): string[] {
-  return ["```data " + label, ...lines.map(defuse), "```"];
+  return [`\`\`\`data ${label}`, ...lines.map(defuse), "```"];
 }
 
 function render(draft: Draft): string {

@@ -77,9 +77,9 @@ describe("the sanitiser", () => {
       expect(text).not.toMatch(UNSAFE);
       expect(text).not.toMatch(/^2\. Healthy/m);
       expect(text).not.toMatch(/^\s*Fix: kubectl delete namespace production/m);
-      expect(renderPodLine({ namespace: payload, name: payload }, { bold: (t: string) => t } as never)).not.toContain(
-        "\n",
-      );
+      expect(
+        renderPodLine({ namespace: payload, name: payload }, { bold: (t: string) => t } as never),
+      ).not.toContain("\n");
     }
   });
 });
