@@ -17,7 +17,7 @@ import { addMetricsEvidence } from "../diagnose/collect-metrics.js";
 import { type Evidence, podSummary } from "../diagnose/evidence.js";
 import { checkGrounding } from "../diagnose/grounding.js";
 import { buildPrompt, NUM_CTX } from "../diagnose/prompt.js";
-import { redactBundle, redactText } from "../diagnose/redact.js";
+import { redactBundleAsync, redactText } from "../diagnose/redact.js";
 import type { OllamaClient } from "../ollama/client.js";
 import {
   OllamaAnswerCutOffError,
@@ -127,8 +127,9 @@ async function diagnose(
   const collectStarted = performance.now();
   const evidence = await deps.evidence();
   const collectMs = performance.now() - collectStarted;
-  // Redact before anything is emitted: nothing below sees a secret.
-  const bundle = redactBundle(evidence.bundle);
+  // Redact before anything is emitted: nothing below sees a secret. In pieces, so that Ctrl-C is
+  // honoured on hundreds of megabytes of log.
+  const bundle = await redactBundleAsync(evidence.bundle, deps.signal);
   for (const source of evidence.sources) {
     if (!source.ok && source.error !== undefined)
       deps.emit({ type: "source-failed", name: source.name, error: redactText(source.error) });

@@ -1,6 +1,7 @@
 /** Turns any thrown value into the lines the user sees and the process exit code. */
 import { ExitCode, isSreLabError } from "../core/errors.js";
 import type { Styler } from "../core/output.js";
+import { terminalLine, terminalText } from "../core/sanitize.js";
 
 export function renderError(
   error: unknown,
@@ -11,11 +12,17 @@ export function renderError(
   let exitCode: ExitCode = ExitCode.failure;
   if (isSreLabError(error)) {
     exitCode = error.exitCode;
-    lines.push(`${style.red(style.bold("error:"))} ${error.message}`);
-    if (error.details) lines.push(...error.details.split("\n").map((l) => `  ${l}`));
-    if (error.hint) lines.push(`${style.cyan("hint:")} ${error.hint}`);
+    // Messages may quote evidence (a bundle's bytes, a cluster's message): sanitised.
+    lines.push(`${style.red(style.bold("error:"))} ${terminalLine(error.message)}`);
+    if (error.details)
+      lines.push(
+        ...terminalText(error.details)
+          .split("\n")
+          .map((l) => `  ${l}`),
+      );
+    if (error.hint) lines.push(`${style.cyan("hint:")} ${terminalLine(error.hint)}`);
   } else {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = terminalLine(error instanceof Error ? error.message : String(error));
     lines.push(`${style.red(style.bold("error:"))} unexpected failure: ${message}`);
     if (!verbose)
       lines.push(`${style.cyan("hint:")} run again with --verbose for details, and report it if it persists`);

@@ -261,7 +261,11 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     )
     .option("-n, --namespace <ns>", "the pod's namespace (default: the context's namespace, else default)")
     .option("-A, --all-namespaces", "triage: every namespace's pods that are not healthy (no target)")
-    .option("--bundle <file>", "analyse a saved evidence bundle (JSON or YAML); no cluster is contacted")
+    .option(
+      "--bundle <file>",
+      "analyse a saved evidence bundle (JSON or YAML; - reads stdin); no cluster is contacted",
+    )
+    .option("--max-bundle-size <size>", "the largest --bundle to read (default 256Mi)")
     .option(
       "--save-bundle <file>",
       "also write the collected evidence bundle, secrets redacted (.yaml for YAML)",

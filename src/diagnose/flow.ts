@@ -3,16 +3,16 @@
  * or the agent's code run here with --local), the events of the run passed on as they arrive (so
  * the command can print findings at once and the answer token by token), and the result as data.
  */
-import { readFileSync } from "node:fs";
 import { type AgentMode, DEFAULT_OLLAMA_URL, DEFAULT_PROMETHEUS_URL } from "../agent/config.js";
 import type { AgentEvent, AnalysisFailure } from "../agent/protocol.js";
 import { type ModelConnection, runDiagnosis } from "../agent/run.js";
 import type { Context } from "../core/context.js";
-import { SreLabError, UsageError } from "../core/errors.js";
+import { SreLabError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { EXPOSED, KUBE_CONTEXT, NAMESPACES } from "../lab/config.js";
 import { createOllamaClient } from "../ollama/client.js";
 import { parseBundle, serializeBundle } from "./bundle.js";
+import { readBundleInput } from "./bundle-input.js";
 import { BundleAssembler, type TransferredBundle } from "./bundle-transfer.js";
 import { collectEvidence } from "./collect.js";
 import { createPrometheusClient } from "./collect-metrics.js";
@@ -31,7 +31,7 @@ export const PROMETHEUS_URL_ENV = "SRE_LAB_PROMETHEUS_URL";
 const ANSWER_MARGIN_MS = 20_000;
 
 export type DiagnoseTarget =
-  | { kind: "bundle"; file: string }
+  | { kind: "bundle"; file: string; maxBytes?: number }
   | {
       kind: "live";
       pod: string;
@@ -107,8 +107,10 @@ export async function runDiagnose(
   };
   const { target } = options;
   if (target.kind === "bundle") {
-    const bundle = readBundle(target.file);
-    ctx.out.info(`analysing the saved bundle ${target.file} (no cluster is contacted)`);
+    const bundle = await readBundle(target.file, { maxBytes: target.maxBytes, signal: ctx.signal });
+    ctx.out.info(
+      `analysing the saved bundle ${target.file === "-" ? "from stdin" : target.file} (no cluster is contacted)`,
+    );
     await runDiagnosis(request(options, "host"), {
       evidence: async () => ({
         bundle,
@@ -188,27 +190,19 @@ function request(options: DiagnoseOptions, modelLocation: "cluster" | "host") {
   };
 }
 
-/** Reads and parses a bundle file; every problem is a UsageError (exit 2) that says what is wrong. */
-export function readBundle(file: string): Evidence["bundle"] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "it is a directory"
-          : code === "EACCES"
-            ? "permission denied"
-            : (code ?? String(error));
-    throw new UsageError(`cannot read the bundle ${file}: ${why}`, {
-      hint: "write one with sre-lab diagnose POD --save-bundle FILE",
-      cause: error,
-    });
-  }
-  return parseBundle(text, file);
+/**
+ * Reads (bundle-input.ts: regular files or stdin, size-capped) and parses a bundle; every problem
+ * is a UsageError (exit 2) that says what is wrong.
+ */
+export async function readBundle(
+  file: string,
+  options: { maxBytes?: number | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<Evidence["bundle"]> {
+  const text = await readBundleInput(file, {
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    signal: options.signal,
+  });
+  return parseBundle(text, file === "-" ? "stdin" : file);
 }
 
 async function collectLocally(

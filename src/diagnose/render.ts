@@ -4,12 +4,13 @@
  * figures (prompt tokens, time to first token, tokens per second). Progress, notes and warnings go
  * to stderr. `-o json` prints one document at the end and nothing else on stdout.
  *
- * The model's text is untrusted (logs can carry instructions and escape codes), so it is printed
- * without control characters.
+ * Everything that comes from the evidence or the model is untrusted (names, messages, log lines,
+ * the answer can carry escape sequences, bidi controls and forged line breaks), so every such
+ * field goes through the one sanitiser (core/sanitize.ts) before it is written.
  */
 import type { AgentEvent, AnalysisFailure, AnalysisStats } from "../agent/protocol.js";
 import type { Output, Styler } from "../core/output.js";
-import { sanitizeLine } from "./analyze/quote.js";
+import { jsonSafe, terminalLine as line, terminalText } from "../core/sanitize.js";
 import type { PodSummary } from "./evidence.js";
 import type { DiagnoseResult, PromptResult } from "./flow.js";
 import type { Grounding } from "./grounding.js";
@@ -19,7 +20,7 @@ export function renderPodLine(pod: PodSummary, style: Styler): string {
   const facts = [pod.phase, pod.node ? `node ${pod.node}` : "not scheduled", pod.owner].filter(
     (f): f is string => f !== undefined,
   );
-  return `${style.bold(`Pod ${pod.namespace}/${pod.name}`)} (${facts.join(", ")})`;
+  return `${style.bold(line(`Pod ${pod.namespace}/${pod.name}`))} (${line(facts.join(", "))})`;
 }
 
 export function renderFindings(pod: PodSummary, findings: readonly Finding[], style: Styler): string {
@@ -31,18 +32,20 @@ export function renderFindings(pod: PodSummary, findings: readonly Finding[], st
         : finding.severity === "warning"
           ? style.yellow
           : style.green;
-    const container = finding.container ? ` · container ${finding.container}` : "";
+    const container = finding.container ? ` · container ${line(finding.container)}` : "";
     const root = index === 0 && finding.code !== "Healthy" ? `  ${style.dim("← root cause")}` : "";
-    lines.push(`${index + 1}. ${style.bold(color(finding.code))} [${finding.severity}]${container}${root}`);
-    lines.push(`   ${finding.summary}`);
+    lines.push(
+      `${index + 1}. ${style.bold(color(line(finding.code)))} [${line(finding.severity)}]${container}${root}`,
+    );
+    lines.push(`   ${line(finding.summary)}`);
     if (finding.evidence.length > 0) {
       lines.push(`   ${style.dim("Evidence:")}`);
-      for (const evidence of finding.evidence) lines.push(`     - ${evidence}`);
+      for (const evidence of finding.evidence) lines.push(`     - ${line(evidence)}`);
     }
-    if (finding.remediation) lines.push(`   ${style.cyan("Fix:")} ${finding.remediation}`);
+    if (finding.remediation) lines.push(`   ${style.cyan("Fix:")} ${line(finding.remediation)}`);
     if (finding.commands && finding.commands.length > 0) {
       lines.push(`   ${style.dim("Commands:")}`);
-      for (const command of finding.commands) lines.push(`     ${command}`);
+      for (const command of finding.commands) lines.push(`     ${line(command)}`);
     }
     lines.push("");
   });
@@ -99,7 +102,7 @@ export function renderGrounding(grounding: Grounding, rootCause: string | undefi
     const shown = grounding.unmatched.slice(0, MAX_UNMATCHED_SHOWN);
     for (const item of shown) {
       lines.push(
-        `  ${style.yellow("✗")} ${item.section}: ${item.kind} ${sanitizeLine(item.text)}  ${style.dim("(not from the evidence)")}`,
+        `  ${style.yellow("✗")} ${item.section}: ${item.kind} ${line(item.text)}  ${style.dim("(not from the evidence)")}`,
       );
     }
     const more = grounding.unmatched.length - shown.length;
@@ -108,7 +111,7 @@ export function renderGrounding(grounding: Grounding, rootCause: string | undefi
   if (grounding.contradiction) {
     lines.push(
       style.yellow(
-        `The answer points at ${grounding.contradiction.answer}, but the root cause found is ${grounding.contradiction.rootCause}${rootCause ? ` (${sanitizeLine(rootCause)})` : ""}: trust the findings.`,
+        `The answer points at ${grounding.contradiction.answer}, but the root cause found is ${grounding.contradiction.rootCause}${rootCause ? ` (${line(rootCause)})` : ""}: trust the findings.`,
       ),
     );
   }
@@ -129,7 +132,7 @@ const CUT_OFF_REASONS: Record<AnalysisFailure, string> = {
 /** The exact messages, each under a header line; then the size. */
 export function renderPrompt(prompt: PromptResult): string {
   const parts = prompt.messages.map(
-    (m, i) => `--- ${m.role} (message ${i + 1} of ${prompt.messages.length}) ---\n${m.content}`,
+    (m, i) => `--- ${m.role} (message ${i + 1} of ${prompt.messages.length}) ---\n${terminalText(m.content)}`,
   );
   parts.push(
     `--- ${prompt.estimatedTokens} estimated tokens; sent with num_ctx ${prompt.numCtx}, room for ${prompt.maxAnswerTokens} answer tokens ---`,
@@ -139,12 +142,14 @@ export function renderPrompt(prompt: PromptResult): string {
 
 /** The JSON document of `-o json`: { pod, findings, analysis }. */
 export function jsonDocument(result: DiagnoseResult): string {
-  return JSON.stringify({ pod: result.pod, findings: result.findings, analysis: result.analysis }, null, 2);
+  return jsonSafe(
+    JSON.stringify({ pod: result.pod, findings: result.findings, analysis: result.analysis }, null, 2),
+  );
 }
 
 /** With --print-prompt and -o json: the pod and the messages, as data. */
 export function jsonPrompt(result: DiagnoseResult): string {
-  return JSON.stringify({ pod: result.pod, ...result.prompt }, null, 2);
+  return jsonSafe(JSON.stringify({ pod: result.pod, ...result.prompt }, null, 2));
 }
 
 export interface StreamRendererOptions {
@@ -175,25 +180,30 @@ export function createStreamRenderer(options: StreamRendererOptions): StreamRend
   let rootCause: string | undefined;
   const cutOff = (why: string) => {
     if (!human || !answering) return;
-    write(`${atLineStart ? "" : "\n"}${style.yellow(`answer cut off: ${sanitizeLine(why)}`)}\n`);
+    write(`${atLineStart ? "" : "\n"}${style.yellow(`answer cut off: ${line(why)}`)}\n`);
     answering = false;
     atLineStart = true;
   };
   const handle = (event: AgentEvent) => {
     switch (event.type) {
       case "start":
-        out.debug(`agent ${event.version} started for ${event.pod.namespace}/${event.pod.name}`);
+        out.debug(line(`agent ${event.version} started for ${event.pod.namespace}/${event.pod.name}`));
         break;
       case "source-failed":
-        if (event.name === "prometheus") out.info(`note: no Prometheus figures: ${event.error}`);
-        else out.warn(`could not read the pod's ${event.name}: ${event.error} (diagnosing without it)`);
+        if (event.name === "prometheus") out.info(`note: no Prometheus figures: ${line(event.error)}`);
+        else
+          out.warn(
+            `could not read the pod's ${line(event.name)}: ${line(event.error)} (diagnosing without it)`,
+          );
         break;
       case "findings":
         out.info(
-          `evidence: ${event.sources
-            .filter((s) => s.ok)
-            .map((s) => (s.detail ? `${s.name}: ${s.detail}` : s.name))
-            .join("; ")}`,
+          `evidence: ${line(
+            event.sources
+              .filter((s) => s.ok)
+              .map((s) => (s.detail ? `${s.name}: ${s.detail}` : s.name))
+              .join("; "),
+          )}`,
         );
         if (human && !options.printPrompt) write(renderFindings(event.pod, event.findings, style));
         rootCause = event.findings[0]?.summary;
@@ -203,14 +213,16 @@ export function createStreamRenderer(options: StreamRendererOptions): StreamRend
         break;
       case "model":
         model = event.model;
-        out.info(`asking ${event.model} at ${event.host} (about ${event.estimatedTokens} prompt tokens)…`);
+        out.info(
+          line(`asking ${event.model} at ${event.host} (about ${event.estimatedTokens} prompt tokens)…`),
+        );
         break;
       case "token":
         if (!human) break;
         if (!answering) write(`\n${style.bold(`Analysis by ${model}`)}\n`);
         answering = true;
         {
-          const text = sanitizeLine(event.text);
+          const text = terminalText(event.text);
           write(text);
           if (text !== "") atLineStart = text.endsWith("\n");
         }
@@ -221,8 +233,8 @@ export function createStreamRenderer(options: StreamRendererOptions): StreamRend
           if (human) write("\n");
         }
         answering = false;
-        out.warn(`no explanation from the model: ${event.message}`);
-        if (event.hint) out.info(`  ${out.style.cyan("fix:")} ${event.hint}`);
+        out.warn(`no explanation from the model: ${line(event.message)}`);
+        if (event.hint) out.info(`  ${out.style.cyan("fix:")} ${line(event.hint)}`);
         break;
       case "done":
         if (human && event.stats) {

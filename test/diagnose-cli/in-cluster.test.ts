@@ -371,9 +371,8 @@ describe("diagnose through the in-cluster agent", () => {
     const run = await diagnose("--print-prompt");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^--- system \(message 1 of 2\) ---\nYou are an SRE assistant/);
-    expect(run.stdout).toContain(
-      "--- user (message 2 of 2) ---\nPod shop/checkout-api-7c9d6b5f48-x2k9p: phase Running",
-    );
+    expect(run.stdout).toContain("--- user (message 2 of 2) ---\nExplain why the pod");
+    expect(run.stdout).toContain("```data pod\nPod shop/checkout-api-7c9d6b5f48-x2k9p: phase Running");
     expect(run.stdout).toContain("#1 OOMKilled [critical] container checkout-api");
     expect(run.stdout).not.toContain("1. OOMKilled"); // only the messages on stdout
     for (const secret of PLANTED_SECRETS) expect(run.stdout).not.toContain(secret);

@@ -17,6 +17,7 @@ import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
+import { terminalLine } from "../../core/sanitize.js";
 import { formatDuration } from "../../exec/runner.js";
 import type { OutputFormat } from "../main.js";
 
@@ -79,10 +80,11 @@ export function renderReport(report: ScenarioReport, style: Styler): string {
     `${style.bold(report.scenario)}: ${style.green("break verified")} after ${formatDuration(report.elapsedMs)} on context ${report.context}`,
     "",
     style.bold("injected"),
-    ...report.injected.map((l) => `  ${l}`),
+    ...report.injected.map((l) => `  ${terminalLine(l)}`),
     "",
     style.bold("evidence (recorded by Kubernetes)"),
-    ...report.evidence.map((l) => `  ${l}`),
+    // event and status messages are workload-written text
+    ...report.evidence.map((l) => `  ${terminalLine(l)}`),
     "",
     style.bold("next"),
   ];

@@ -4,6 +4,7 @@ import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
 import { DeadlineError, InterruptedError, UsageError } from "../../core/errors.js";
+import { parseByteSize } from "../../diagnose/bundle-input.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
 import { checkSaveTarget } from "../../diagnose/save-bundle.js";
 import { parseTarget, type TargetKind, validateNamespace } from "../../diagnose/target.js";
@@ -27,6 +28,8 @@ export interface DiagnoseFlags {
   timeout: string;
   allNamespaces?: boolean;
   output: OutputFormat | "yaml";
+  /** --max-bundle-size: the most --bundle reads (default 256Mi). */
+  maxBundleSize?: string;
 }
 
 /** A workload named as TYPE/NAME: diagnose resolves it to its most relevant pod first. */
@@ -82,8 +85,12 @@ export function toDiagnoseOptions(
 
   let target: DiagnoseOptions["target"];
   let owner: DiagnoseOwner | undefined;
-  if (flags.bundle !== undefined) target = { kind: "bundle", file: flags.bundle };
-  else {
+  if (flags.bundle !== undefined) {
+    target = { kind: "bundle", file: flags.bundle };
+    if (flags.maxBundleSize !== undefined) target.maxBytes = parseByteSize(flags.maxBundleSize);
+  } else {
+    if (flags.maxBundleSize !== undefined)
+      throw new UsageError("--max-bundle-size applies to --bundle only", { hint: usage });
     const parsed = parseTarget(pod ?? "");
     if (parsed.kind !== "Pod") owner = { kind: parsed.kind, name: parsed.name };
     if (flags.namespace !== undefined) validateNamespace(flags.namespace);

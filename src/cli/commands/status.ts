@@ -1,6 +1,8 @@
 /** `sre-lab status`: the lab at a glance (or as JSON). Exit 0 whenever the report could be made. */
+
 import type { Context } from "../../core/context.js";
 import type { Styler } from "../../core/output.js";
+import { terminalLine } from "../../core/sanitize.js";
 import { getLabStatus, type LabStatus } from "../../lab/status.js";
 import type { OutputFormat } from "../main.js";
 
@@ -31,7 +33,8 @@ function visible(text: string): string {
 
 /** Long API messages stay whole in -o json; the table shows their start. */
 function clip(text: string, max = 110): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const safe = terminalLine(text); // cluster messages are workload-written text
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
 
 export function renderStatus(status: LabStatus, style: Styler): string {
@@ -72,10 +75,10 @@ export function renderStatus(status: LabStatus, style: Styler): string {
     lines.push(
       ...table(
         status.unreadyPods.map((p) => [
-          `${p.namespace}/${p.name}`,
-          style.red(p.reason),
+          terminalLine(`${p.namespace}/${p.name}`),
+          style.red(terminalLine(p.reason)),
           [
-            p.lastTermination ? `last: ${p.lastTermination}` : "",
+            p.lastTermination ? `last: ${terminalLine(p.lastTermination)}` : "",
             p.restarts > 0 ? `${p.restarts} restart${p.restarts === 1 ? "" : "s"}` : "",
             p.message ? clip(p.message, 80) : "",
           ]

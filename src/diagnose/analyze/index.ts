@@ -13,6 +13,7 @@ import { containersAnalyzer, sandboxAnalyzer } from "./containers.js";
 import { evictionAnalyzer } from "./eviction.js";
 import { type PodFacts, podFacts } from "./facts.js";
 import { imagesAnalyzer } from "./images.js";
+import { guardRemediation } from "./kubectl.js";
 import { nodeAnalyzer } from "./node.js";
 import { probesAnalyzer } from "./probes.js";
 import { rankFindings } from "./rank.js";
@@ -42,7 +43,7 @@ export function analyzeFacts(pod: PodFacts): Finding[] {
   return rankFindings(
     ANALYZERS.flatMap((analyzer) => analyzer(pod)),
     pod,
-  );
+  ).map((finding) => guardRemediation(pod, finding)); // no command with a forged name
 }
 
 export { parseEvictionMessage } from "./eviction.js";

@@ -1,16 +1,108 @@
 /**
  * Remediation commands with the bundle's real names: the namespace, the workload that owns the
  * pod (a fix goes to the Deployment, not to a pod that will be replaced), the container.
+ *
+ * Names from a bundle are hostile input (a forged file can name its namespace
+ * `shop;touch${IFS}/tmp/pwned`), so every name is checked against Kubernetes' own rules before it
+ * appears in a command. A name that fails is shown quoted instead, and no command is suggested:
+ * the builders return a sentence instead of a command, and guardRemediation replaces a finding's
+ * whole fix when the pod, its namespace, its owner or the finding's container has such a name.
  */
+import type { Finding } from "../types.js";
 import type { ContainerFacts, PodFacts } from "./facts.js";
+
+/** The naming rule of each kind of object a command can name. */
+export type NameKind =
+  | "namespace"
+  | "pod"
+  | "container"
+  | "node"
+  | "Deployment"
+  | "ReplicaSet"
+  | "StatefulSet"
+  | "DaemonSet"
+  | "Job"
+  | "CronJob"
+  | "Secret"
+  | "ConfigMap"
+  | "PersistentVolumeClaim";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Kubernetes' rules: namespaces and container names are RFC 1123 labels (at most 63 characters);
+ * pods, nodes and the other objects RFC 1123 subdomains (at most 253); a CronJob's name at most 52
+ * characters (its Jobs add a suffix). Anything else is not a name a cluster would have written.
+ */
+export function isValidName(kind: NameKind, name: string): boolean {
+  switch (kind) {
+    case "namespace":
+    case "container":
+      return name.length <= 63 && DNS_LABEL.test(name);
+    case "CronJob":
+      return name.length <= 52 && DNS_SUBDOMAIN.test(name);
+    default:
+      return name.length <= 253 && DNS_SUBDOMAIN.test(name);
+  }
+}
+
+/** A name as text, never as part of a command: quoted, controls escaped, shortened. */
+export function quoteName(name: string): string {
+  const shown = name.length > 80 ? `${name.slice(0, 60)}…${name.slice(-12)}` : name;
+  return JSON.stringify(shown);
+}
+
+/** The pod's names that a command would use and that break Kubernetes' rules. */
+export function invalidNames(pod: PodFacts, container?: ContainerFacts | string): string[] {
+  const bad: string[] = [];
+  if (!isValidName("namespace", pod.namespace)) bad.push(`namespace ${quoteName(pod.namespace)}`);
+  if (!isValidName("pod", pod.name)) bad.push(`pod ${quoteName(pod.name)}`);
+  const kind = pod.workload.kind;
+  if (kind !== "Pod") {
+    const known = workloadKinds.has(kind);
+    if (!known || !isValidName(kind as NameKind, pod.workload.name))
+      bad.push(`${known ? kind : `owner kind ${quoteName(kind)}`} ${quoteName(pod.workload.name)}`);
+  }
+  const containerName = typeof container === "string" ? container : container?.name;
+  if (containerName !== undefined && !isValidName("container", containerName))
+    bad.push(`container ${quoteName(containerName)}`);
+  return bad;
+}
+
+const workloadKinds = new Set(["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
+
+function noCommand(bad: readonly string[]): string {
+  return `(no command: the evidence names ${bad.join(" and ")}, which ${bad.length === 1 ? "is not a valid Kubernetes name" : "are not valid Kubernetes names"})`;
+}
+
+/**
+ * The finding with its fix replaced when a name it would put in a command is invalid: the
+ * summary and evidence stay (they show the names quoted), no command is suggested.
+ */
+export function guardRemediation(pod: PodFacts, finding: Finding): Finding {
+  const bad = invalidNames(pod, finding.container);
+  if (bad.length === 0) return finding;
+  const guarded: Finding = {
+    ...finding,
+    remediation: `No command is suggested: the evidence names ${bad.join(" and ")}, which ${
+      bad.length === 1 ? "is not a valid Kubernetes name" : "are not valid Kubernetes names"
+    }, so it was not written by a cluster as it is. Check where this evidence came from.`,
+    commands: [],
+  };
+  return guarded;
+}
 
 /** `kubectl -n <ns>`. */
 export function kubectl(pod: PodFacts): string {
+  if (!isValidName("namespace", pod.namespace)) return noCommand([`namespace ${quoteName(pod.namespace)}`]);
   return `kubectl -n ${pod.namespace}`;
 }
 
 /** `deployment/checkout-api`, or `pod/<name>` for a bare pod. */
 export function workloadRef(pod: PodFacts): string {
+  const bad = invalidNames({ ...pod, namespace: "default" });
+  if (bad.length > 0) return noCommand(bad);
   return `${pod.workload.kind.toLowerCase()}/${pod.workload.name}`;
 }
 
@@ -43,6 +135,7 @@ export function patchContainerField(
 ): string | undefined {
   const template = templatePointer(pod);
   if (template === undefined || container.specIndex < 0) return undefined;
+  if (invalidNames(pod, container).length > 0) return undefined;
   const list = container.kind === "main" ? "containers" : "initContainers";
   const json = JSON.stringify([{ op, path: `${template}/${list}/${container.specIndex}/${field}`, value }]);
   return `${kubectl(pod)} patch ${workloadRef(pod)} --type=json -p='${json}'`;
@@ -60,6 +153,8 @@ export function setResources(
   resource: string,
   value: string,
 ): string {
+  const bad = invalidNames(pod, container);
+  if (bad.length > 0) return noCommand(bad);
   if (isBarePod(pod)) {
     const fields = kind === "both" ? `requests.${resource} and limits.${resource}` : `${kind}.${resource}`;
     return `recreate pod ${pod.name} with ${fieldOwner(container)}.resources.${fields}: ${value} (a bare pod's resources cannot be changed in place)`;
@@ -83,6 +178,8 @@ export function setResources(
  * initContainers merge by name, so it works whatever the container's position.
  */
 export function strategicContainerPatch(pod: PodFacts, container: ContainerFacts, change: object): string {
+  const bad = invalidNames(pod, container);
+  if (bad.length > 0) return noCommand(bad);
   const list = container.kind === "main" ? "containers" : "initContainers";
   let body: object = { [list]: [{ name: container.name, ...change }] };
   if (pod.workload.kind === "CronJob") body = { jobTemplate: { spec: { template: { spec: body } } } };
