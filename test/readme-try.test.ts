@@ -57,7 +57,7 @@ describe("README: try it without a cluster", () => {
     );
     expect(result.stdout).toContain("1. OOMKilled [critical] · container cart  ← root cause");
     expect(result.stdout).toContain(
-      "kubectl -n shop set resources deployment/cart -c cart --limits=memory=256Mi",
+      "kubectl -n shop set resources deployment/cart -c cart --limits=memory=192Mi",
     );
     expect(result.stderr).toContain("(no cluster is contacted)");
     expect(result.stderr).not.toMatch(/error|warning/i);

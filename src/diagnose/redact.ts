@@ -45,7 +45,7 @@ const NOT_SECRET_COMPONENTS = new Set(["author", "authors", "authority", "passed
 const CLASS_SUFFIXES = new Set(["error", "exception", "exc", "warning", "fault", "failure", "panic"]);
 
 /** What a describing key's value may be and still be evidence. */
-type ValueShape = "name" | "path" | "amount" | "word";
+type ValueShape = "name" | "path" | "amount" | "word" | "address";
 const DESCRIPTORS: Record<string, ValueShape> = {
   name: "name",
   names: "name",
@@ -72,6 +72,13 @@ const DESCRIPTORS: Record<string, ValueShape> = {
   port: "amount",
   bytes: "amount",
   age: "amount",
+  url: "address",
+  uri: "address",
+  host: "address",
+  addr: "address",
+  address: "address",
+  endpoint: "address",
+  server: "address",
   type: "word",
   algorithm: "word",
   alg: "word",
@@ -167,9 +174,22 @@ function keptFor(name: SecretName, value: string): boolean {
       return QUANTITY.test(v) || DURATION.test(v);
     case "word":
       return /^[A-Za-z0-9._-]{1,32}$/.test(v) && !looksRandom(v);
+    case "address":
+      return plainAddress(v);
     default:
       return false;
   }
+}
+
+/**
+ * `redis://session-cache:6379/0`, `auth.shop.svc:8443`: an address with no credentials in it (no
+ * user info, no query) and no random-looking path segment (a webhook URL carries its secret there).
+ */
+function plainAddress(value: string): boolean {
+  const match = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([a-z0-9.-]+)(?::\d{1,5})?((?:\/[\w.~-]*)*)$/i.exec(value);
+  if (!match) return false;
+  const segments = (match[2] ?? "").split("/").filter((s) => s !== "");
+  return segments.every((s) => s.length < 24 && !looksRandom(s));
 }
 
 /** Upper case, lower case and digits together. */
@@ -329,11 +349,18 @@ function detectPairs(text: string, spans: Spans, lower?: string): void {
   }
 }
 
+/** A lower-case DNS name with a dash or a dot: how a host looks, where a secret key does not. */
+const HOST_KEY = /^[a-z0-9]+(?:[.-][a-z0-9]+)+$/;
+/** `:` glued to a port number that ends there. */
+const HOST_PORT = /^:\d{1,5}(?![\w-])/;
+
 /** The pair whose key is text[start, end): redacts its value when the key is a secret name. */
 function pairAt(text: string, start: number, end: number, isFlag: boolean, spans: Spans): void {
   const ident = text.slice(start, end);
   const name = classifyName(isFlag ? ident.replace(/^-+/, "") : ident);
   if (name === null) return;
+  // `session-cache:6379`, `auth.shop.svc:8443/`: a host and its port, not a key and its value.
+  if (!isFlag && HOST_KEY.test(ident) && HOST_PORT.test(text.slice(end, end + 8))) return;
   const value = valueAfter(text, end, isFlag);
   if (value === undefined) return;
   const body = text.slice(value.start, value.end);

@@ -197,7 +197,7 @@ describe("bad bundles are exit 2 with what is wrong", () => {
 });
 
 describe("the model's part, against an Ollama on this machine", () => {
-  const ANSWER = "Root cause: the container was OOMKilled (exit 137).\nFix: raise limits.memory to 512Mi.";
+  const ANSWER = "Root cause: the container was OOMKilled (exit 137).\nFix: raise limits.memory to 256Mi.";
   let ollama: FakeOllama;
   afterEach(async () => ollama?.close());
   const ask = (...args: string[]) =>
@@ -216,7 +216,7 @@ describe("the model's part, against an Ollama on this machine", () => {
     expect(tokens.length).toBeGreaterThan(15);
     for (let i = 1; i < tokens.length; i++) expect(tokens[i]!.at).toBeGreaterThanOrEqual(tokens[i - 1]!.at);
     expect(tokens.at(-1)!.at - tokens[0]!.at).toBeGreaterThan(100);
-    // After the answer: the check against the evidence (512Mi is a raised 256Mi), then the figures.
+    // After the answer: the check against the evidence (256Mi is a raised 128Mi, above the 192Mi the finding proposes), then the figures.
     expect(out[figures]?.text).toMatch(
       /^\n\nChecked against the evidence: the one name, value or command in Evidence and Fix is in it\.\nprompt \d+ tokens · load \d+\.\ds · prefill \d+\.\ds · generate \d+\.\ds · first token \d+\.\ds · [\d.]+ tokens\/s · \d+ answer tokens\n$/,
     );

@@ -486,6 +486,9 @@ describe("when the agent cannot run", () => {
       verbs: all,
     },
     { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: all },
+    // What the agent reads about related objects (claims, Services and their EndpointSlices).
+    { apiGroups: [""], resources: ["persistentvolumeclaims", "services"], verbs: all },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: all },
   ];
 
   it("a namespace admin still gets a diagnosis, without the node, and is told why", async () => {
@@ -546,7 +549,7 @@ describe("when the agent cannot run", () => {
     const run = await runRecorded(["diagnose", OOM_POD.name, "-n", "shop", "--no-ai"], { env: userEnv });
     expect(run.code).toBe(1);
     expect(run.stderr.split("\n")[0]).toBe(
-      'error: missing permission for the in-cluster agent as context "kind-sre-lab": grant the agent\'s Role get statefulsets.apps in namespace shop, get daemonsets.apps in namespace shop, get cronjobs.batch in namespace shop: you do not hold them yourself (RBAC lets you grant only what you hold, or with the escalate and bind verbs on roles)',
+      'error: missing permission for the in-cluster agent as context "kind-sre-lab": grant the agent\'s Role get statefulsets.apps in namespace shop, get daemonsets.apps in namespace shop, get cronjobs.batch in namespace shop, get persistentvolumeclaims in namespace shop, get services in namespace shop, list endpointslices.discovery.k8s.io in namespace shop: you do not hold them yourself (RBAC lets you grant only what you hold, or with the escalate and bind verbs on roles)',
     );
     expect(api.list("rbac.authorization.k8s.io/v1", "Role", "shop").map((r) => r.metadata?.name)).toEqual([
       "dev",

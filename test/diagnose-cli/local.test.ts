@@ -110,11 +110,13 @@ describe("diagnose --local", () => {
     ollama.script({ loadDelayMs: 300 });
     const run = await local();
     expect(run.code).toBe(0);
-    const findingsAt = run.writes.find((w) => w.stream === "stdout" && w.text.includes("1. OOMKilled"))!.at;
-    // The load began before the findings (which follow collection) were printed, and only once.
+    // One load, asked for by the preload before the question (how early it starts against the
+    // collection depends on how fast the port-forward process spawns: bench/overlap measures the
+    // overlap itself with fixed delays).
     expect(ollama.loads).toHaveLength(1);
-    expect(ollama.loads[0]!.startedAt).toBeLessThan(findingsAt);
-    expect(ollama.requests.filter((r) => r.endpoint === "chat")[0]?.body).toMatchObject({
+    const chats = ollama.requests.filter((r) => r.endpoint === "chat");
+    expect(chats.map((r) => (r.body as { messages: unknown[] }).messages.length > 0)).toEqual([false, true]);
+    expect(chats[0]?.body).toMatchObject({
       messages: [],
       keep_alive: "1h",
       options: { num_ctx: 4096 },

@@ -40,7 +40,7 @@ describe("names in suggested commands", () => {
     const [finding] = analyze(oomPod({}));
     expect(finding?.code).toBe("OOMKilled");
     expect(finding?.remediation).toContain(
-      "kubectl -n demo set resources deployment/app -c app --limits=memory=512Mi",
+      "kubectl -n demo set resources deployment/app -c app --limits=memory=384Mi",
     );
   });
 

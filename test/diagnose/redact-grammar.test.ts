@@ -103,6 +103,31 @@ describe("secret env names", () => {
     expect(out).not.toContain("bind-Pw-7731");
     expect(out).toContain("binding with [REDACTED] failed");
   });
+
+  it("an address under a secret-looking name stays evidence unless it carries a credential", () => {
+    const env = [
+      { name: "SESSION_CACHE_URL", value: "redis://session-cache:6379/0" },
+      { name: "AUTH_SERVER_HOST", value: "auth.shop.svc.cluster.local:8443" },
+      { name: "SLACK_WEBHOOK_URL", value: "https://hooks.slack.com/services/T0/B0/q8Xz1Vb4Nm7Kp2Ls9Dw3Rt6Y" },
+      { name: "SESSION_STORE_URL", value: "redis://:s3ss-Pw-991@session-store:6379/0" },
+    ];
+    const pod = podWith({}, { env });
+    const bundle = bundleOf(pod, {
+      logs: [
+        {
+          container: "app",
+          previous: false,
+          text: "Error 111 connecting to session-cache:6379. Connection refused.\n",
+        },
+      ],
+    });
+    const out = serializeBundle(bundle);
+    expect(out).toContain("redis://session-cache:6379/0");
+    expect(out).toContain("auth.shop.svc.cluster.local:8443");
+    expect(out).toContain("Error 111 connecting to session-cache:6379. Connection refused.");
+    expect(out).not.toContain("q8Xz1Vb4Nm7Kp2Ls9Dw3Rt6Y");
+    expect(out).not.toContain("s3ss-Pw-991");
+  });
 });
 
 describe("never redacted: the evidence", () => {

@@ -67,12 +67,13 @@ describe("diagnose without a pod: triage of a namespace", () => {
     ]);
     expect(checkout.detail).toContain("OOMKilled (exit 137)");
     expect(checkout.detail).toContain("256Mi");
-    expect(checkout.command).toBe(`kubectl -n shop logs ${checkout.pods[0]?.name} -c app --previous`);
+    // The finding's own first command: the fix, sized from the evidence (256Mi → 384Mi).
+    expect(checkout.command).toBe(
+      "kubectl -n shop set resources deployment/checkout-api -c app --limits=memory=384Mi",
+    );
     expect(checkout.diagnose).toBe("sre-lab diagnose deploy/checkout-api -n shop");
     expect(doc.entries.find((e) => e.owner.name === "pg")?.diagnose).toBe("sre-lab diagnose sts/pg -n shop");
-    expect(doc.entries.find((e) => e.owner.name === "debug")?.command).toBe(
-      "kubectl -n shop describe pod debug",
-    );
+    expect(doc.entries.find((e) => e.owner.name === "debug")?.command).toBe("kubectl -n shop get secrets");
     // Healthy catalog and the completed Job are not listed.
     expect(JSON.stringify(doc.entries)).not.toContain("catalog");
     expect(JSON.stringify(doc.entries)).not.toContain("report-");
@@ -104,7 +105,7 @@ describe("diagnose without a pod: triage of a namespace", () => {
       ["Unschedulable", "sts/pg", "1/1 Pending"],
       ["AppError", "job/migrate", "1/1 Error"],
     ]);
-    for (const row of rows) expect(row).toMatch(/ run: kubectl -n shop \S+ \S+/);
+    for (const row of rows) expect(row).toMatch(/ run: (kubectl|docker) \S+/);
     expect(lines.at(-1)).toBe(
       "next: sre-lab diagnose deploy/checkout-api -n shop   (the full story of the first line, with the model)",
     );
