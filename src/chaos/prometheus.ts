@@ -13,10 +13,15 @@ const QUERY_TIMEOUT_MS = 5_000;
 /** How far back the peak is looked for. */
 export const PEAK_WINDOW = "5m";
 
-export function prometheusUrl(env: NodeJS.ProcessEnv, context: string): string | undefined {
+/** `port`: the lab's Prometheus host port as its nodes record it (`up --host-port prometheus=N`). */
+export function prometheusUrl(
+  env: NodeJS.ProcessEnv,
+  context: string,
+  port: number = EXPOSED.prometheus.host,
+): string | undefined {
   const configured = env[PROMETHEUS_URL_ENV];
   if (configured) return configured.replace(/\/+$/, "");
-  return context === KUBE_CONTEXT ? `http://127.0.0.1:${EXPOSED.prometheus.host}` : undefined;
+  return context === KUBE_CONTEXT ? `http://127.0.0.1:${port}` : undefined;
 }
 
 /** An instant query's vector values; throws with a one-line reason when Prometheus fails. */
@@ -46,12 +51,12 @@ export async function queryVector(url: string, promql: string, signal: AbortSign
  * line. Never throws (except on Ctrl-C).
  */
 export async function memoryPeakEvidence(
-  options: { env: NodeJS.ProcessEnv; context: string; signal: AbortSignal },
+  options: { env: NodeJS.ProcessEnv; context: string; signal: AbortSignal; port?: number },
   pod: { namespace: string; name: string },
   container: string,
   limitBytes: number | undefined,
 ): Promise<string> {
-  const url = prometheusUrl(options.env, options.context);
+  const url = prometheusUrl(options.env, options.context, options.port);
   if (!url)
     return `Prometheus: not queried (no lab Prometheus for context ${options.context}; set ${PROMETHEUS_URL_ENV})`;
   const selector = `namespace="${pod.namespace}",pod="${pod.name}",container="${container}"`;

@@ -9,7 +9,7 @@ import { type ModelConnection, runDiagnosis } from "../agent/run.js";
 import type { Context } from "../core/context.js";
 import { SreLabError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
-import { EXPOSED, KUBE_CONTEXT, NAMESPACES } from "../lab/config.js";
+import { KUBE_CONTEXT, labPrometheusPort, NAMESPACES } from "../lab/config.js";
 import { createOllamaClient } from "../ollama/client.js";
 import { parseBundle, serializeBundle } from "./bundle.js";
 import { readBundleInput } from "./bundle-input.js";
@@ -216,7 +216,7 @@ async function collectLocally(
     configured !== undefined
       ? configured.trim() || undefined
       : kube.context === KUBE_CONTEXT
-        ? `http://127.0.0.1:${EXPOSED.prometheus.host}`
+        ? `http://127.0.0.1:${await labPrometheusPort(kube)}`
         : undefined;
   return collectEvidence(kube, {
     namespace,

@@ -2,6 +2,7 @@
  * The lab's fixed facts, declared once. kind/cluster.yaml, manifests/ and every command agree
  * with these; test/lab-config.test.ts keeps the YAML honest against them.
  */
+import type { KubeClient } from "../kube/client.js";
 
 export const CLUSTER_NAME = "sre-lab";
 export const KUBE_CONTEXT = `kind-${CLUSTER_NAME}`;
@@ -82,6 +83,23 @@ export function portsFromLabels(labels: Record<string, string> | undefined): Lab
     }
   }
   return ports;
+}
+
+/** The host ports the lab's nodes were made with (`up --host-port`); the defaults on an older lab. */
+export function labPortsOf(nodes: readonly { metadata?: { labels?: Record<string, string> } }[]): LabPorts {
+  const labelled = nodes.find((n) =>
+    Object.keys(n.metadata?.labels ?? {}).some((key) => key.startsWith(HOST_PORT_LABEL_PREFIX)),
+  );
+  return portsFromLabels(labelled?.metadata?.labels);
+}
+
+/** The Prometheus host port recorded on the lab's nodes; the default when they cannot be read. */
+export async function labPrometheusPort(kube: Pick<KubeClient, "list">): Promise<number> {
+  try {
+    return labPortsOf(await kube.list("v1", "Node")).prometheus;
+  } catch {
+    return EXPOSED.prometheus.host;
+  }
 }
 
 /** The URL of a lab UI on its host port (bound to 127.0.0.1 only). */

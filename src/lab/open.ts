@@ -11,9 +11,16 @@ import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import { DEFAULT_PORTS, GRAFANA_ADMIN_SECRET, KUBE_CONTEXT, type LabPorts, NAMESPACES } from "./config.js";
+import {
+  DEFAULT_PORTS,
+  GRAFANA_ADMIN_SECRET,
+  KUBE_CONTEXT,
+  type LabPorts,
+  labPortsOf,
+  NAMESPACES,
+} from "./config.js";
 import { kubectlErrorLine, type PortForward, startPortForward } from "./port-forward.js";
-import { labPortsOf, labUrl } from "./status.js";
+import { labUrl } from "./status.js";
 
 export const OPEN_TARGETS = ["grafana", "argocd", "prometheus", "app"] as const;
 export type OpenTarget = (typeof OPEN_TARGETS)[number];

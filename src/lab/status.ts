@@ -13,13 +13,12 @@ import {
   CLUSTER_NAME,
   DEFAULT_PORTS,
   EXPOSED,
-  HOST_PORT_LABEL_PREFIX,
   hostPortUrl,
   KUBE_CONTEXT,
   type LabPorts,
+  labPortsOf,
   NAMESPACES,
   NODE_ROLE_LABEL,
-  portsFromLabels,
 } from "./config.js";
 import { startPortForward } from "./port-forward.js";
 
@@ -96,14 +95,6 @@ export interface LabStatus {
 
 export function labUrl(name: keyof typeof EXPOSED, ports: LabPorts = DEFAULT_PORTS): string {
   return hostPortUrl(name, ports);
-}
-
-/** The host ports the lab's nodes were made with (`up --host-port`); the defaults on an older lab. */
-export function labPortsOf(nodes: KubeObject[]): LabPorts {
-  const labelled = nodes.find((n) =>
-    Object.keys(n.metadata?.labels ?? {}).some((key) => key.startsWith(HOST_PORT_LABEL_PREFIX)),
-  );
-  return portsFromLabels(labelled?.metadata?.labels);
 }
 
 /** The Kubernetes client for the lab, with "no lab" failures said as such. */

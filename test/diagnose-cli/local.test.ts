@@ -86,6 +86,27 @@ describe("diagnose --local", () => {
     expect(run.stderr).toContain("from this machine (--local, context kind-sre-lab)");
   });
 
+  it("asks the lab's Prometheus on the host port its nodes record (up --host-port prometheus=N)", async () => {
+    const port = new URL(prometheus.url).port;
+    api.put({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "sre-lab-control-plane", labels: { "sre-lab.dev/host-port-prometheus": port } },
+    });
+    const { SRE_LAB_PROMETHEUS_URL: _unset, ...withoutUrl } = env;
+    const run = await runRecorded(
+      ["diagnose", OOM_POD.name, "-n", "shop", "--local", "--no-ai", "-o", "json"],
+      {
+        env: withoutUrl,
+      },
+    );
+    expect(run.code).toBe(0);
+    const doc = onlyJson(run.stdout);
+    expect((doc.findings as { evidence: string[] }[])[0]?.evidence).toContain(
+      "prometheus: container checkout-api memory working set peaked at 250Mi of its 256Mi limit (98%) over the last 15m, now 80Mi",
+    );
+  });
+
   it("reaches the lab's Ollama through kubectl port-forward, and stops it afterwards", async () => {
     tools = createFakeTools().expect({
       tool: "kubectl",

@@ -14,6 +14,7 @@
  * alone. Nothing Argo CD manages is changed: the driver is a new, labelled pod.
  */
 import { SreLabError } from "../../core/errors.js";
+import { labPrometheusPort } from "../../lab/config.js";
 import { podProblem } from "../../lab/status.js";
 import {
   appContainer,
@@ -263,7 +264,12 @@ async function verifyOom(
     `last state: terminated ${t ? describeTermination(t) : "?"}`,
     `memory limit: ${limitText ?? formatMiB(limitBytes)}`,
     await memoryPeakEvidence(
-      { env: run.ctx.env, context: run.kube.context, signal: run.signal },
+      {
+        env: run.ctx.env,
+        context: run.kube.context,
+        signal: run.signal,
+        port: await labPrometheusPort(run.kube),
+      },
       ref,
       TARGET.container,
       limitBytes,
