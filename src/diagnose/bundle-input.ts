@@ -9,7 +9,7 @@
  */
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { InterruptedError, UsageError } from "../core/errors.js";
+import { InterruptedError, throwIfAborted, UsageError } from "../core/errors.js";
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 const READ_PIECE = 1024 * 1024;
@@ -84,10 +84,6 @@ async function readStdin(
     pieces.push(piece);
   }
   return Buffer.concat(pieces, total).toString("utf8");
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new InterruptedError();
 }
 
 function tooBig(file: string, size: number, maxBytes: number, atLeast = false): UsageError {
