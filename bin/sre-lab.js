@@ -10,4 +10,8 @@ if (major < 22) {
 const { enableCompileCache } = await import("node:module");
 enableCompileCache?.();
 const { main } = await import("../dist/cli.js");
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A failed or interrupted command has said why; a request its deadline gave up on (a socket to an
+// API server that never answers) must not keep the process alive. Let output drain, then exit.
+if (code !== 0) setTimeout(() => process.exit(code), 1_000).unref();

@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -170,6 +172,44 @@ describe("the installed bin", () => {
       await expect.poll(() => fake.signals().length).toBe(4);
     } finally {
       fake.cleanup();
+    }
+  });
+
+  it("ends soon after a deadline, even with a request to a silent API server still open", async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const home = mkdtempSync(join(tmpdir(), "sre-lab-silent-"));
+    const kubeconfig = join(home, "silent.yaml");
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+current-context: silent
+clusters: [{name: silent, cluster: {server: "https://127.0.0.1:${(silent.address() as { port: number }).port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: silent, context: {cluster: silent, user: u, namespace: shop}}]
+`,
+    );
+    try {
+      const started = performance.now();
+      const child = spawn(process.execPath, [bin, "diagnose", "--timeout", "1s"], {
+        env: { PATH: dirname(process.execPath), HOME: home, KUBECONFIG: kubeconfig, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain("did not finish within 1s");
+      // The deadline (1 s) plus the 1 s the bin gives output to drain; without it, about 11 s.
+      expect(performance.now() - started).toBeLessThan(6_000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+      rmSync(home, { recursive: true, force: true });
     }
   });
 
