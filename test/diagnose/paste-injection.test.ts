@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/diagnose/analyze/index.js";
-import { isValidName } from "../../src/diagnose/analyze/kubectl.js";
-import { bundleOf, podWith } from "./support.js";
+import { isPasteSafe, isValidName } from "../../src/diagnose/analyze/kubectl.js";
+import { bundleOf, podEvent, podWith } from "./support.js";
 
 const FORGED = {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, on purpose
@@ -75,5 +75,57 @@ describe("names in suggested commands", () => {
     ["Secret", "db-creds;rm", false],
   ] as const)("%s %j valid: %s", (kind, name, valid) => {
     expect(isValidName(kind, name)).toBe(valid);
+  });
+});
+
+describe("names taken from messages (a missing Secret named by an event)", () => {
+  const missingSecret = (name: string) =>
+    bundleOf(
+      podWith(
+        {
+          name: "app",
+          state: { waiting: { reason: "CreateContainerConfigError", message: `secret "${name}" not found` } },
+        },
+        { name: "app" },
+      ),
+      { events: [podEvent("Failed", `Error: secret "${name}" not found`)] },
+    );
+
+  it("a real Secret name gets the commands that find it", () => {
+    const [finding] = analyze(missingSecret("db-creds"));
+    expect(finding?.code).toBe("ConfigMissing");
+    expect(finding?.commands).toContain("kubectl get secrets -A --field-selector metadata.name=db-creds");
+  });
+
+  it.each(["db;touch /tmp/pwned", "db$(id)", "db`id`", "db && curl evil.example", "db | sh", "db|sh", "db>~/.bashrc"])(
+    "%j: the root cause stays, no command is suggested",
+    (name) => {
+      const [finding] = analyze(missingSecret(name));
+      expect(finding?.code).toBe("ConfigMissing");
+      expect(finding?.commands).toEqual([]);
+      expect(finding?.remediation).toMatch(
+        /^No command is suggested: the evidence puts shell syntax into a command/,
+      );
+    },
+  );
+});
+
+describe("isPasteSafe", () => {
+  it.each([
+    ["kubectl -n shop get pods", true],
+    ['kubectl -n shop patch deployment/app --type=json -p=\'[{"op":"replace"}]\'', true],
+    ['kubectl describe nodes | grep -A 8 "Allocated resources"', true],
+    ["kubectl get nodes -o 'custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key'", true],
+    ["kubectl get nodes -o custom-columns=TAINTS:.spec.taints[*].key", false],
+    ["kubectl -n shop;id get pods", false],
+    ["kubectl logs $(whoami)", false],
+    ['kubectl logs "$HOME"', false],
+    ["kubectl logs 'unclosed", false],
+    ["kubectl logs pod > /tmp/x", false],
+    ["| sh", false],
+    ["kubectl get secrets && curl evil.example", false],
+    ["kubectl get secrets | sh", false],
+  ] as const)("%j: %s", (command, safe) => {
+    expect(isPasteSafe(command)).toBe(safe);
   });
 });

@@ -82,6 +82,16 @@ function noCommand(bad: readonly string[]): string {
  */
 export function guardRemediation(pod: PodFacts, finding: Finding): Finding {
   const bad = invalidNames(pod, finding.container);
+  // A name taken from a message or a log line (a Secret, a Service, an image) can still carry shell
+  // syntax: a command that is not plain words and quoted strings is not suggested at all.
+  const unsafe = (finding.commands ?? []).filter((command) => !isPasteSafe(command));
+  if (unsafe.length > 0 && bad.length === 0) {
+    return {
+      ...finding,
+      remediation: `No command is suggested: the evidence puts shell syntax into a command (${quoteName(unsafe[0] ?? "")}), so it was not written by a cluster as it is. Check where this evidence came from.`,
+      commands: [],
+    };
+  }
   if (bad.length === 0) return finding;
   const guarded: Finding = {
     ...finding,
@@ -244,4 +254,43 @@ export function rolloutRestart(pod: PodFacts): string | undefined {
 /** `kubectl -n <ns> logs <pod> -c <container> [--previous]`. */
 export function logsOf(pod: PodFacts, container: ContainerFacts, previous: boolean): string {
   return `${kubectl(pod)} logs ${pod.name} -c ${container.name}${previous ? " --previous" : ""}`;
+}
+
+/**
+ * Whether a command is safe to paste into a POSIX shell: plain words, single-quoted strings,
+ * double-quoted strings without expansions, and a pipe into grep. Nothing that expands, redirects,
+ * substitutes, chains or ends a command early (`;`, `&&`, `$`, backticks, `(`, `<`, `>`, `#`, `*`).
+ */
+export function isPasteSafe(command: string): boolean {
+  let i = 0;
+  const n = command.length;
+  let words = 0;
+  while (i < n) {
+    const c = command[i] as string;
+    if (c === " ") {
+      i++;
+      continue;
+    }
+    // The one pipe our commands use: into grep, which runs nothing it is given.
+    if (command.startsWith("| grep ", i) && words > 0) {
+      i += 7;
+      continue;
+    }
+    // One word: unquoted runs and quoted strings glued together.
+    while (i < n && command[i] !== " ") {
+      const ch = command[i] as string;
+      if (ch === "'") {
+        const close = command.indexOf("'", i + 1);
+        if (close < 0 || /[\n\r]/.test(command.slice(i + 1, close))) return false;
+        i = close + 1;
+      } else if (ch === '"') {
+        const close = command.indexOf('"', i + 1);
+        if (close < 0 || /[$`\\!\n\r]/.test(command.slice(i + 1, close))) return false;
+        i = close + 1;
+      } else if (/[A-Za-z0-9._/:=,@%+\-[\]{}^~]/.test(ch)) i++;
+      else return false;
+    }
+    words++;
+  }
+  return words > 0;
 }

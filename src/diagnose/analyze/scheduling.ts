@@ -273,7 +273,7 @@ function schedulingCommands(pod: PodFacts, failure: SchedulingFailure, claims: C
   if (categories.has("insufficient"))
     commands.push('kubectl describe nodes | grep -A 8 "Allocated resources"');
   if (categories.has("taint") || categories.has("node-unschedulable"))
-    commands.push("kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key");
+    commands.push("kubectl get nodes -o 'custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key'");
   if (categories.has("node-affinity")) {
     const selector = Object.entries(pod.nodeSelector).map(([k, v]) => `${k}=${v}`);
     commands.push(
@@ -354,7 +354,7 @@ function schedulingRemedy(
         }
         for (const r of unnamed) {
           steps.push(
-            `${r.count ?? "some"} node(s) have a taint the pod does not tolerate (the scheduler no longer names it): list the taints (kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key); a control-plane taint is expected, a *-pressure taint means free the node, any other needs a toleration in ${workloadRef(pod)} if the pod should run there`,
+            `${r.count ?? "some"} node(s) have a taint the pod does not tolerate (the scheduler no longer names it): list the taints (kubectl get nodes -o 'custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key'); a control-plane taint is expected, a *-pressure taint means free the node, any other needs a toleration in ${workloadRef(pod)} if the pod should run there`,
           );
         }
         for (const r of other) {
