@@ -97,17 +97,22 @@ describe("names taken from messages (a missing Secret named by an event)", () =>
     expect(finding?.commands).toContain("kubectl get secrets -A --field-selector metadata.name=db-creds");
   });
 
-  it.each(["db;touch /tmp/pwned", "db$(id)", "db`id`", "db && curl evil.example", "db | sh", "db|sh", "db>~/.bashrc"])(
-    "%j: the root cause stays, no command is suggested",
-    (name) => {
-      const [finding] = analyze(missingSecret(name));
-      expect(finding?.code).toBe("ConfigMissing");
-      expect(finding?.commands).toEqual([]);
-      expect(finding?.remediation).toMatch(
-        /^No command is suggested: the evidence puts shell syntax into a command/,
-      );
-    },
-  );
+  it.each([
+    "db;touch /tmp/pwned",
+    "db$(id)",
+    "db`id`",
+    "db && curl evil.example",
+    "db | sh",
+    "db|sh",
+    "db>~/.bashrc",
+  ])("%j: the root cause stays, no command is suggested", (name) => {
+    const [finding] = analyze(missingSecret(name));
+    expect(finding?.code).toBe("ConfigMissing");
+    expect(finding?.commands).toEqual([]);
+    expect(finding?.remediation).toMatch(
+      /^No command is suggested: the evidence puts shell syntax into a command/,
+    );
+  });
 });
 
 describe("isPasteSafe", () => {
