@@ -148,16 +148,15 @@ const ANY_PATH = /^[\w.~-]*\/[\w./~-]*$|^[\w-]+\.[a-z0-9]{1,5}$/;
 /** Values that are never secrets, whatever the key: empty, already redacted, references. */
 function alwaysKept(value: string): boolean {
   const v = value.trim();
-  return (
-    v === "" ||
-    v.includes(REDACTED) ||
-    /^\$\(?\{?[A-Za-z_][\w.]*\}?\)?$/.test(v) || // $(VAR) ${VAR} $VAR
-    /^\{\{.*\}\}$/.test(v) ||
-    /^<[^<>]*>$/.test(v) || // <value> placeholders (our own remediation text)
-    /^(?:true|false|null|none|nil|undefined|yes|no|on|off)$/i.test(v) ||
-    /^\*+$/.test(v) // already masked by the application
-  );
+  return v === "" || v.includes(REDACTED) || KEPT_VALUE.test(v);
 }
+
+/**
+ * One regex for the kept shapes: $(VAR) ${VAR} $VAR; {{ … }}; <value> placeholders (our own
+ * remediation text); booleans and nulls; `***` (already masked by the application).
+ */
+const KEPT_VALUE =
+  /^(?:\$\(?\{?[A-Za-z_][\w.]*\}?\)?|\{\{.*\}\}|<[^<>]*>|true|false|null|none|nil|undefined|yes|no|on|off|\*+)$/i;
 
 /** Whether `value` of a key named `name` is evidence and must stay. */
 function keptFor(name: SecretName, value: string): boolean {
@@ -220,31 +219,48 @@ class Spans {
   apply(text: string): string {
     const n = this.starts.length;
     if (n === 0) return text;
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
+    const { starts, ends } = this;
     let sorted = true;
-    for (let i = 1; i < n; i++) if ((this.starts[i] ?? 0) < (this.starts[i - 1] ?? 0)) sorted = false;
-    if (!sorted) {
-      if (text.length * n < Number.MAX_SAFE_INTEGER) {
-        // Numeric keys (start, then index) sorted natively: much faster than a comparator.
-        const keys = new Float64Array(n);
-        for (let i = 0; i < n; i++) keys[i] = (this.starts[i] ?? 0) * n + i;
-        keys.sort();
-        for (let i = 0; i < n; i++) order[i] = (keys[i] ?? 0) % n;
-      } else {
-        order.sort((a, b) => (this.starts[a] ?? 0) - (this.starts[b] ?? 0));
+    for (let i = 1; i < n; i++)
+      if ((starts[i] as number) < (starts[i - 1] as number)) {
+        sorted = false;
+        break;
+      }
+    // The spans by start (ends alongside), in typed arrays.
+    const from = new Int32Array(n);
+    const to = new Int32Array(n);
+    if (sorted) {
+      for (let i = 0; i < n; i++) {
+        from[i] = starts[i] as number;
+        to[i] = ends[i] as number;
+      }
+    } else if (text.length * n < Number.MAX_SAFE_INTEGER) {
+      // Numeric keys (start, then index) sorted natively: much faster than a comparator.
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) keys[i] = (starts[i] as number) * n + i;
+      keys.sort();
+      for (let i = 0; i < n; i++) {
+        const index = (keys[i] as number) % n;
+        from[i] = starts[index] as number;
+        to[i] = ends[index] as number;
+      }
+    } else {
+      const order = Array.from({ length: n }, (_, i) => i);
+      order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
+      for (let i = 0; i < n; i++) {
+        from[i] = starts[order[i] as number] as number;
+        to[i] = ends[order[i] as number] as number;
       }
     }
     const parts: string[] = [];
     let copied = 0;
     let i = 0;
     while (i < n) {
-      const first = order[i] ?? 0;
-      const start = this.starts[first] ?? 0;
-      let end = this.ends[first] ?? 0;
+      const start = from[i] as number;
+      let end = to[i] as number;
       i++;
-      while (i < n && (this.starts[order[i] ?? 0] ?? 0) <= end) {
-        end = Math.max(end, this.ends[order[i] ?? 0] ?? 0);
+      while (i < n && (from[i] as number) <= end) {
+        if ((to[i] as number) > end) end = to[i] as number;
         i++;
       }
       if (start < copied) continue;
@@ -372,6 +388,7 @@ function pairAt(text: string, start: number, end: number, isFlag: boolean, spans
   if (name === null) return;
   // `session-cache:6379`, `auth.shop.svc:8443/`: a host and its port, not a key and its value.
   if (!isFlag && HOST_KEY.test(ident) && HOST_PORT.test(text.slice(end, end + 8))) return;
+  if (/^(?:set-)?cookie$/i.test(ident)) return; // detectCookies takes every cookie
   const value = valueAfter(text, end, isFlag);
   if (value === undefined) return;
   const body = text.slice(value.start, value.end);
@@ -384,7 +401,6 @@ function pairAt(text: string, start: number, end: number, isFlag: boolean, spans
     spans.add(value.start, value.end + (rest ? rest[0].length : 0));
     return;
   }
-  if (/^(?:set-)?cookie$/i.test(ident)) return; // detectCookies takes every cookie
   if (keptFor(name, unquote(body))) return;
   spans.add(value.start, value.end);
 }
@@ -827,8 +843,8 @@ function redactPiece(text: string, echo: EchoScrubber): string {
   detectPrivateKeys(text, spans);
   detectTokens(text, spans);
   detectSchemes(text, spans);
-  const lower = text.toLowerCase();
-  detectPairs(text, spans, lower.length === text.length ? lower : undefined);
+  // Case-insensitive on the text itself: measured faster than lower-casing a copy of the piece.
+  detectPairs(text, spans);
   detectCookies(text, spans);
   detectShortFlags(text, spans);
   if (text.includes("://")) detectUrlCredentials(text, spans);
