@@ -835,7 +835,7 @@ const NO_ECHO = new EchoScrubber([]);
 // Text
 
 /** Texts longer than this are redacted piece by piece, cut at line ends. */
-export const CHUNK_CHARS = 1024 * 1024;
+export const CHUNK_CHARS = 512 * 1024;
 
 function redactPiece(text: string, echo: EchoScrubber): string {
   if (text.length === 0) return text;
@@ -863,7 +863,13 @@ function* pieces(text: string): Generator<string> {
   while (start < text.length) {
     let end = Math.min(text.length, start + CHUNK_CHARS);
     if (end < text.length) {
-      const newline = text.lastIndexOf("\n", end);
+      let newline = text.lastIndexOf("\n", end);
+      // Not between `name: X` and its `value: …` line (ENV_YAML reads both): cut a line earlier.
+      for (let tries = 0; newline > start && tries < 8; tries++) {
+        const previous = text.lastIndexOf("\n", newline - 1);
+        if (previous <= start || !text.slice(previous, newline).includes("name:")) break;
+        newline = previous;
+      }
       if (newline > start) end = newline + 1;
     }
     yield text.slice(start, end);
