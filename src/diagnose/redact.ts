@@ -234,22 +234,55 @@ class Spans {
         from[i] = starts[i] as number;
         to[i] = ends[i] as number;
       }
-    } else if (text.length * n < Number.MAX_SAFE_INTEGER) {
-      // Numeric keys (start, then index) sorted natively: much faster than a comparator.
-      const keys = new Float64Array(n);
-      for (let i = 0; i < n; i++) keys[i] = (starts[i] as number) * n + i;
-      keys.sort();
-      for (let i = 0; i < n; i++) {
-        const index = (keys[i] as number) % n;
-        from[i] = starts[index] as number;
-        to[i] = ends[index] as number;
-      }
     } else {
-      const order = Array.from({ length: n }, (_, i) => i);
-      order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
+      // The detectors add their spans in ascending runs: merge the runs pairwise (stable, linear
+      // per pass, a few passes) instead of sorting.
+      let runs: number[] = [0];
+      for (let i = 1; i < n; i++) if ((starts[i] as number) < (starts[i - 1] as number)) runs.push(i);
+      runs.push(n);
+      let srcFrom = new Int32Array(n);
+      let srcTo = new Int32Array(n);
       for (let i = 0; i < n; i++) {
-        from[i] = starts[order[i] as number] as number;
-        to[i] = ends[order[i] as number] as number;
+        srcFrom[i] = starts[i] as number;
+        srcTo[i] = ends[i] as number;
+      }
+      let dstFrom = from;
+      let dstTo = to;
+      while (runs.length > 2) {
+        const next: number[] = [0];
+        for (let r = 0; r + 1 < runs.length; r += 2) {
+          const lo = runs[r] as number;
+          const mid = runs[r + 1] as number;
+          const hi = r + 2 < runs.length ? (runs[r + 2] as number) : mid;
+          let a = lo;
+          let b = mid;
+          let k = lo;
+          while (a < mid && b < hi) {
+            if ((srcFrom[b] as number) < (srcFrom[a] as number)) {
+              dstFrom[k] = srcFrom[b] as number;
+              dstTo[k++] = srcTo[b++] as number;
+            } else {
+              dstFrom[k] = srcFrom[a] as number;
+              dstTo[k++] = srcTo[a++] as number;
+            }
+          }
+          while (a < mid) {
+            dstFrom[k] = srcFrom[a] as number;
+            dstTo[k++] = srcTo[a++] as number;
+          }
+          while (b < hi) {
+            dstFrom[k] = srcFrom[b] as number;
+            dstTo[k++] = srcTo[b++] as number;
+          }
+          next.push(hi);
+        }
+        runs = next;
+        [srcFrom, dstFrom] = [dstFrom, srcFrom];
+        [srcTo, dstTo] = [dstTo, srcTo];
+      }
+      if (srcFrom !== from) {
+        from.set(srcFrom);
+        to.set(srcTo);
       }
     }
     const parts: string[] = [];
