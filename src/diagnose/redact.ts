@@ -513,15 +513,18 @@ function unquote(value: string): string {
 }
 
 /** `Cookie: a=1; session=x` and `Set-Cookie: session=x; Path=/`: every cookie's value. */
-const COOKIE = /(set-)?cookie\\?["']?[ \t]{0,5}[:=][ \t]{0,5}\\?["']?/gi;
+const COOKIE = /cookie\\?["']?[ \t]{0,5}[:=][ \t]{0,5}\\?["']?/gi;
 const COOKIE_ATTRIBUTES = /^(?:path|domain|expires|max-age|samesite|secure|httponly|priority|partitioned)$/i;
 
 function detectCookies(text: string, spans: Spans): void {
+  if (!/cookie/i.test(text)) return;
   COOKIE.lastIndex = 0;
-  for (let m = COOKIE.exec(text); m !== null; m = COOKIE.exec(text)) {
+  let searchFrom = 0;
+  for (let m = COOKIE.exec(text); m !== null; searchFrom = COOKIE.lastIndex, m = COOKIE.exec(text)) {
     let i = m.index + m[0].length;
     const limit = Math.min(text.length, i + 16_384);
-    const setCookie = m[1] !== undefined;
+    // `Set-Cookie`: a `set-` before the match that the search could have started at.
+    const setCookie = m.index - 4 >= searchFrom && text.slice(m.index - 4, m.index).toLowerCase() === "set-";
     let first = true;
     while (i < limit) {
       while (text[i] === " " || text[i] === "\t") i++;
