@@ -135,6 +135,8 @@ async function diagnose(
       deps.emit({ type: "source-failed", name: source.name, error: redactText(source.error) });
   }
   const findings = addMetricsEvidence(analyze(bundle), evidence.metrics);
+  // Ctrl-C during the analysis (or just after the redaction's last piece) still ends the run.
+  await yieldToSignal(deps.signal);
   deps.emit({
     type: "findings",
     pod: podSummary(bundle),
@@ -146,6 +148,7 @@ async function diagnose(
     for (const chunk of encodeBundleChunks({ bundle, metrics: evidence.metrics })) deps.emit(chunk);
   }
   if (request.mode === "no-ai") {
+    await yieldToSignal(deps.signal);
     deps.emit({ type: "done" });
     return;
   }
@@ -220,6 +223,12 @@ async function diagnose(
   } finally {
     await connection?.close();
   }
+}
+
+/** Lets a pending signal be delivered, then throws InterruptedError when the run was aborted. */
+async function yieldToSignal(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (signal?.aborted) throw new InterruptedError();
 }
 
 function optionalMs<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {

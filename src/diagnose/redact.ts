@@ -148,16 +148,15 @@ const ANY_PATH = /^[\w.~-]*\/[\w./~-]*$|^[\w-]+\.[a-z0-9]{1,5}$/;
 /** Values that are never secrets, whatever the key: empty, already redacted, references. */
 function alwaysKept(value: string): boolean {
   const v = value.trim();
-  return (
-    v === "" ||
-    v.includes(REDACTED) ||
-    /^\$\(?\{?[A-Za-z_][\w.]*\}?\)?$/.test(v) || // $(VAR) ${VAR} $VAR
-    /^\{\{.*\}\}$/.test(v) ||
-    /^<[^<>]*>$/.test(v) || // <value> placeholders (our own remediation text)
-    /^(?:true|false|null|none|nil|undefined|yes|no|on|off)$/i.test(v) ||
-    /^\*+$/.test(v) // already masked by the application
-  );
+  return v === "" || v.includes(REDACTED) || KEPT_VALUE.test(v);
 }
+
+/**
+ * One regex for the kept shapes: $(VAR) ${VAR} $VAR; {{ … }}; <value> placeholders (our own
+ * remediation text); booleans and nulls; `***` (already masked by the application).
+ */
+const KEPT_VALUE =
+  /^(?:\$\(?\{?[A-Za-z_][\w.]*\}?\)?|\{\{.*\}\}|<[^<>]*>|true|false|null|none|nil|undefined|yes|no|on|off|\*+)$/i;
 
 /** Whether `value` of a key named `name` is evidence and must stay. */
 function keptFor(name: SecretName, value: string): boolean {
@@ -220,20 +219,81 @@ class Spans {
   apply(text: string): string {
     const n = this.starts.length;
     if (n === 0) return text;
-    const order = Array.from({ length: n }, (_, i) => i);
+    const { starts, ends } = this;
     let sorted = true;
-    for (let i = 1; i < n; i++) if ((this.starts[i] ?? 0) < (this.starts[i - 1] ?? 0)) sorted = false;
-    if (!sorted) order.sort((a, b) => (this.starts[a] ?? 0) - (this.starts[b] ?? 0));
+    for (let i = 1; i < n; i++)
+      if ((starts[i] as number) < (starts[i - 1] as number)) {
+        sorted = false;
+        break;
+      }
+    // The spans by start (ends alongside), in typed arrays.
+    const from = new Int32Array(n);
+    const to = new Int32Array(n);
+    if (sorted) {
+      for (let i = 0; i < n; i++) {
+        from[i] = starts[i] as number;
+        to[i] = ends[i] as number;
+      }
+    } else {
+      // The detectors add their spans in ascending runs: merge the runs pairwise (stable, linear
+      // per pass, a few passes) instead of sorting.
+      let runs: number[] = [0];
+      for (let i = 1; i < n; i++) if ((starts[i] as number) < (starts[i - 1] as number)) runs.push(i);
+      runs.push(n);
+      let srcFrom = new Int32Array(n);
+      let srcTo = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        srcFrom[i] = starts[i] as number;
+        srcTo[i] = ends[i] as number;
+      }
+      let dstFrom = from;
+      let dstTo = to;
+      while (runs.length > 2) {
+        const next: number[] = [0];
+        for (let r = 0; r + 1 < runs.length; r += 2) {
+          const lo = runs[r] as number;
+          const mid = runs[r + 1] as number;
+          const hi = r + 2 < runs.length ? (runs[r + 2] as number) : mid;
+          let a = lo;
+          let b = mid;
+          let k = lo;
+          while (a < mid && b < hi) {
+            if ((srcFrom[b] as number) < (srcFrom[a] as number)) {
+              dstFrom[k] = srcFrom[b] as number;
+              dstTo[k++] = srcTo[b++] as number;
+            } else {
+              dstFrom[k] = srcFrom[a] as number;
+              dstTo[k++] = srcTo[a++] as number;
+            }
+          }
+          while (a < mid) {
+            dstFrom[k] = srcFrom[a] as number;
+            dstTo[k++] = srcTo[a++] as number;
+          }
+          while (b < hi) {
+            dstFrom[k] = srcFrom[b] as number;
+            dstTo[k++] = srcTo[b++] as number;
+          }
+          next.push(hi);
+        }
+        runs = next;
+        [srcFrom, dstFrom] = [dstFrom, srcFrom];
+        [srcTo, dstTo] = [dstTo, srcTo];
+      }
+      if (srcFrom !== from) {
+        from.set(srcFrom);
+        to.set(srcTo);
+      }
+    }
     const parts: string[] = [];
     let copied = 0;
     let i = 0;
     while (i < n) {
-      const first = order[i] ?? 0;
-      const start = this.starts[first] ?? 0;
-      let end = this.ends[first] ?? 0;
+      const start = from[i] as number;
+      let end = to[i] as number;
       i++;
-      while (i < n && (this.starts[order[i] ?? 0] ?? 0) <= end) {
-        end = Math.max(end, this.ends[order[i] ?? 0] ?? 0);
+      while (i < n && (from[i] as number) <= end) {
+        if ((to[i] as number) > end) end = to[i] as number;
         i++;
       }
       if (start < copied) continue;
@@ -361,6 +421,7 @@ function pairAt(text: string, start: number, end: number, isFlag: boolean, spans
   if (name === null) return;
   // `session-cache:6379`, `auth.shop.svc:8443/`: a host and its port, not a key and its value.
   if (!isFlag && HOST_KEY.test(ident) && HOST_PORT.test(text.slice(end, end + 8))) return;
+  if (/^(?:set-)?cookie$/i.test(ident)) return; // detectCookies takes every cookie
   const value = valueAfter(text, end, isFlag);
   if (value === undefined) return;
   const body = text.slice(value.start, value.end);
@@ -373,7 +434,6 @@ function pairAt(text: string, start: number, end: number, isFlag: boolean, spans
     spans.add(value.start, value.end + (rest ? rest[0].length : 0));
     return;
   }
-  if (/^(?:set-)?cookie$/i.test(ident)) return; // detectCookies takes every cookie
   if (keptFor(name, unquote(body))) return;
   spans.add(value.start, value.end);
 }
@@ -453,15 +513,18 @@ function unquote(value: string): string {
 }
 
 /** `Cookie: a=1; session=x` and `Set-Cookie: session=x; Path=/`: every cookie's value. */
-const COOKIE = /(set-)?cookie\\?["']?[ \t]{0,5}[:=][ \t]{0,5}\\?["']?/gi;
+const COOKIE = /cookie\\?["']?[ \t]{0,5}[:=][ \t]{0,5}\\?["']?/gi;
 const COOKIE_ATTRIBUTES = /^(?:path|domain|expires|max-age|samesite|secure|httponly|priority|partitioned)$/i;
 
 function detectCookies(text: string, spans: Spans): void {
+  if (!/cookie/i.test(text)) return;
   COOKIE.lastIndex = 0;
-  for (let m = COOKIE.exec(text); m !== null; m = COOKIE.exec(text)) {
+  let searchFrom = 0;
+  for (let m = COOKIE.exec(text); m !== null; searchFrom = COOKIE.lastIndex, m = COOKIE.exec(text)) {
     let i = m.index + m[0].length;
     const limit = Math.min(text.length, i + 16_384);
-    const setCookie = m[1] !== undefined;
+    // `Set-Cookie`: a `set-` before the match that the search could have started at.
+    const setCookie = m.index - 4 >= searchFrom && text.slice(m.index - 4, m.index).toLowerCase() === "set-";
     let first = true;
     while (i < limit) {
       while (text[i] === " " || text[i] === "\t") i++;
@@ -581,34 +644,36 @@ function urlStop(c: number, user: boolean): boolean {
  * case, lower case and digits and not be plain hex (git SHAs and digests stay).
  */
 function detectRandomWords(text: string, spans: Spans, echo: EchoScrubber): void {
-  // One loop for both: the random-word runs and the echo automaton (a pass over the text costs
-  // more than the work done per character).
-  const { alphabet, delta, out, width } = echo;
-  const scrub = echo.size > 0;
-  let state = 0;
-  let runStart = -1;
+  // Every run of 40 or more word characters covers one of every 40th position: only those are
+  // looked at, and a run is measured from there (most text is skipped 40 characters at a time).
   const length = text.length;
-  for (let i = 0; i <= length; i++) {
-    const c = i < length ? text.charCodeAt(i) : 0;
-    if (scrub && i < length) {
-      state = delta[state * width + (alphabet[c] as number)] as number;
-      const found = out[state] as number;
-      if (found > 0) spans.add(i + 1 - found, i + 1);
-    }
-    if (c < 128 && BASE64_WORD[c] === 1) {
-      if (runStart === -1) runStart = i;
+  let p = RANDOM_MIN - 1;
+  while (p < length) {
+    if (!isBase64Word(text.charCodeAt(p))) {
+      p += RANDOM_MIN;
       continue;
     }
-    if (runStart === -1) continue;
-    const run = i - runStart;
+    let start = p;
+    while (start > 0 && isBase64Word(text.charCodeAt(start - 1))) start--;
+    let end = p + 1;
+    while (end < length && isBase64Word(text.charCodeAt(end))) end++;
+    const run = end - start;
     // A 40-character word followed by "=" is the tail of a longer padded blob, not a key.
-    if ((run === 40 && c !== 61) || run >= 64) {
-      const word = text.slice(runStart, i);
+    if ((run === 40 && text.charCodeAt(end) !== 61) || run >= 64) {
+      const word = text.slice(start, end);
       if (!/^[0-9a-fA-F]+$/.test(word) && /[A-Z]/.test(word) && /[a-z]/.test(word) && /[0-9]/.test(word))
-        spans.add(runStart, i);
+        spans.add(start, end);
     }
-    runStart = -1;
+    p = end + RANDOM_MIN;
   }
+  echo.detect(text, spans);
+}
+
+/** The shortest random word. */
+const RANDOM_MIN = 40;
+
+function isBase64Word(c: number): boolean {
+  return c < 128 && BASE64_WORD[c] === 1;
 }
 
 /** The characters of a random word: letters, digits, `+`, `/`. */
@@ -714,6 +779,11 @@ export class EchoScrubber {
   /** Length of the longest value ending in each state (0: none). */
   readonly out: Int32Array;
   readonly size: number;
+  /**
+   * delta and out in one array, for the scan: the row of a state starts at state * (width + 1)
+   * with its out length, then its transitions as row offsets of the next states.
+   */
+  readonly rows: Int32Array;
 
   constructor(values: readonly string[]) {
     this.size = values.length;
@@ -773,15 +843,23 @@ export class EchoScrubber {
         }
       }
     }
+    const stride = this.width + 1;
+    this.rows = new Int32Array(states * stride);
+    for (let state = 0; state < states; state++) {
+      this.rows[state * stride] = this.out[state] ?? 0;
+      for (let a = 0; a < this.width; a++)
+        this.rows[state * stride + 1 + a] = (this.delta[state * this.width + a] ?? 0) * stride;
+    }
   }
 
   detect(text: string, spans: Spans): void {
     if (this.size === 0) return;
-    const { alphabet, delta, out, width } = this;
-    let state = 0;
-    for (let i = 0; i < text.length; i++) {
-      state = delta[state * width + (alphabet[text.charCodeAt(i)] as number)] as number;
-      const found = out[state] as number;
+    const { alphabet, rows } = this;
+    const length = text.length;
+    let row = 0;
+    for (let i = 0; i < length; i++) {
+      row = rows[row + 1 + (alphabet[text.charCodeAt(i)] as number)] as number;
+      const found = rows[row] as number;
       if (found > 0) spans.add(i + 1 - found, i + 1);
     }
   }
@@ -793,7 +871,7 @@ const NO_ECHO = new EchoScrubber([]);
 // Text
 
 /** Texts longer than this are redacted piece by piece, cut at line ends. */
-export const CHUNK_CHARS = 4 * 1024 * 1024;
+export const CHUNK_CHARS = 512 * 1024;
 
 function redactPiece(text: string, echo: EchoScrubber): string {
   if (text.length === 0) return text;
@@ -801,8 +879,8 @@ function redactPiece(text: string, echo: EchoScrubber): string {
   detectPrivateKeys(text, spans);
   detectTokens(text, spans);
   detectSchemes(text, spans);
-  const lower = text.toLowerCase();
-  detectPairs(text, spans, lower.length === text.length ? lower : undefined);
+  // Case-insensitive on the text itself: measured faster than lower-casing a copy of the piece.
+  detectPairs(text, spans);
   detectCookies(text, spans);
   detectShortFlags(text, spans);
   if (text.includes("://")) detectUrlCredentials(text, spans);
@@ -821,7 +899,13 @@ function* pieces(text: string): Generator<string> {
   while (start < text.length) {
     let end = Math.min(text.length, start + CHUNK_CHARS);
     if (end < text.length) {
-      const newline = text.lastIndexOf("\n", end);
+      let newline = text.lastIndexOf("\n", end);
+      // Not between `name: X` and its `value: …` line (ENV_YAML reads both): cut a line earlier.
+      for (let tries = 0; newline > start && tries < 8; tries++) {
+        const previous = text.lastIndexOf("\n", newline - 1);
+        if (previous <= start || !text.slice(previous, newline).includes("name:")) break;
+        newline = previous;
+      }
       if (newline > start) end = newline + 1;
     }
     yield text.slice(start, end);
