@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createFakeTools, type FakeTools } from "../harness/fake-tools/index.js";
 import * as rec from "../harness/fake-tools/recordings.js";
 import { runCli } from "../support/cli.js";
+import { startSilentApiServer } from "../support/silent-apiserver.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = join(root, "bin/sre-lab.js");
@@ -176,25 +176,17 @@ describe("the installed bin", () => {
   });
 
   it("ends soon after a deadline, even with a request to a silent API server still open", async () => {
-    const held: Socket[] = [];
-    const silent = createServer((socket) => held.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silent = await startSilentApiServer();
     const home = mkdtempSync(join(tmpdir(), "sre-lab-silent-"));
-    const kubeconfig = join(home, "silent.yaml");
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-current-context: silent
-clusters: [{name: silent, cluster: {server: "https://127.0.0.1:${(silent.address() as { port: number }).port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: silent, context: {cluster: silent, user: u, namespace: shop}}]
-`,
-    );
     try {
       const started = performance.now();
       const child = spawn(process.execPath, [bin, "diagnose", "--timeout", "1s"], {
-        env: { PATH: dirname(process.execPath), HOME: home, KUBECONFIG: kubeconfig, NO_COLOR: "1" },
+        env: {
+          PATH: dirname(process.execPath),
+          HOME: home,
+          KUBECONFIG: silent.writeKubeconfig(home),
+          NO_COLOR: "1",
+        },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let stderr = "";
@@ -207,7 +199,6 @@ contexts: [{name: silent, context: {cluster: silent, user: u, namespace: shop}}]
       // The deadline (1 s) plus the 1 s the bin gives output to drain; without it, about 11 s.
       expect(performance.now() - started).toBeLessThan(6_000);
     } finally {
-      for (const socket of held) socket.destroy();
       silent.close();
       rmSync(home, { recursive: true, force: true });
     }

@@ -2,14 +2,14 @@
  * `sre-lab diagnose` without a pod (triage) and with TYPE/NAME targets, on a fake cluster with
  * mixed failures across owners: what the user reads, what scripts get, and what the API server saw.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { onlyJson, runRecorded } from "../diagnose-cli/support.js";
 import { type FakeApiServer, startFakeApiServer } from "../harness/fake-apiserver/index.js";
+import { startSilentApiServer } from "../support/silent-apiserver.js";
 import { mixedCluster, ownerObjects, seed } from "./world.js";
 
 let api: FakeApiServer;
@@ -159,21 +159,8 @@ describe("diagnose without a pod: triage of a namespace", () => {
   });
 
   it("a cluster that does not answer: exit 1 when --timeout passes, saying what it waited for", async () => {
-    const held: Socket[] = [];
-    const silent = createServer((socket) => held.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const port = (silent.address() as { port: number }).port;
-    const kubeconfig = join(home, "silent.yaml");
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-current-context: silent
-clusters: [{name: silent, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: silent, context: {cluster: silent, user: u, namespace: shop}}]
-`,
-    );
+    const silent = await startSilentApiServer();
+    const kubeconfig = silent.writeKubeconfig(home);
     try {
       const started = performance.now();
       const run = await runRecorded(["diagnose", "--timeout", "1s"], {
@@ -185,7 +172,6 @@ contexts: [{name: silent, context: {cluster: silent, user: u, namespace: shop}}]
         "error: triage of namespace shop did not finish within 1s (listing pods and events)\nhint: check that the cluster answers (kubectl get pods), or give more time with --timeout",
       );
     } finally {
-      for (const socket of held) socket.destroy();
       silent.close();
     }
   });
