@@ -12,9 +12,19 @@ import { join } from "node:path";
 import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, UsageError } from "../core/errors.js";
 import type { Styler } from "../core/output.js";
-import { cleanupRun, type InjectOutcome, injectAndVerify, openRun, revertNow, step } from "./run.js";
+import type { Step } from "../core/steps.js";
+import {
+  chaosState,
+  cleanupRun,
+  type InjectOutcome,
+  injectAndVerify,
+  openRun,
+  revertNow,
+  revertStep,
+  runStep,
+} from "./run.js";
 import { scenario as scenarioNamed } from "./scenarios/index.js";
-import { type ChaosRun, NotVerifiedError, SCENARIO_NAMES, type ScenarioName } from "./types.js";
+import { type ChaosRun, NotVerifiedError, type PodRef, SCENARIO_NAMES, type ScenarioName } from "./types.js";
 
 export interface DiagnosisOutcome {
   /** Findings, root cause first (diagnose's contract). */
@@ -69,7 +79,6 @@ export interface GamedayOptions {
   force: boolean;
   /** --yes: act on a context that is not the lab's. */
   yes?: boolean;
-  stderr: NodeJS.WritableStream;
   diagnoser: Diagnoser;
   reportDir: string;
 }
@@ -137,10 +146,7 @@ export async function runGameday(ctx: Context, options: GamedayOptions): Promise
 
     let outcome: InjectOutcome;
     try {
-      outcome = await injectAndVerify(run, scenario, {
-        timeoutMs: options.timeoutMs,
-        stderr: options.stderr,
-      });
+      outcome = await injectAndVerify(run, scenario, { timeoutMs: options.timeoutMs });
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) {
         // injectAndVerify has reverted what it injected.
@@ -175,11 +181,9 @@ export async function runGameday(ctx: Context, options: GamedayOptions): Promise
           const pod = verification.pod;
           const diagnoser = options.diagnoser;
           try {
-            const result = await step(ctx, options.stderr, `diagnose ${pod.name}`, async () => {
-              const value = await diagnoser(pod.name, pod.namespace);
-              const code = value.findings[0]?.code ?? "none";
-              return { value, detail: `root cause ${code} (expected ${scenario.expectedFinding})` };
-            });
+            const diagnosis: { result?: DiagnosisOutcome } = {};
+            await runStep(ctx, diagnoseStep(pod, scenario.expectedFinding, diagnoser), diagnosis);
+            const result = diagnosis.result as DiagnosisOutcome;
             row.finding = result.findings[0]?.code ?? null;
             row.correct = row.finding === scenario.expectedFinding;
             row.timeToFindingsMs = result.timeToFindingsMs;
@@ -200,10 +204,9 @@ export async function runGameday(ctx: Context, options: GamedayOptions): Promise
     }
 
     try {
-      row.revertActions = await step(ctx, options.stderr, `revert ${name}`, async () => {
-        const value = await revertNow(run, scenario, outcome.injection);
-        return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
-      });
+      const state = chaosState(run, outcome.injection);
+      await runStep(ctx, revertStep(scenario), state);
+      row.revertActions = state.reverted ?? [];
       row.reverted = true;
     } catch (error) {
       row.note = [row.note, `revert failed: ${(error as Error).message}`].filter(Boolean).join("; ");
@@ -216,6 +219,27 @@ export async function runGameday(ctx: Context, options: GamedayOptions): Promise
     }
   }
   return finish(false);
+}
+
+/** Diagnoses the pod that broke and says how its root cause compares with the expected one. */
+function diagnoseStep(
+  pod: PodRef,
+  expected: string,
+  diagnoser: Diagnoser,
+): Step<{ result?: DiagnosisOutcome }> {
+  return {
+    id: `diagnose-${pod.name}`,
+    title: `diagnose ${pod.name}`,
+    plan: async () => [
+      `sre-lab diagnose ${pod.name} -n ${pod.namespace}, its root cause compared with ${expected}`,
+    ],
+    async run(state) {
+      const result = await diagnoser(pod.name, pod.namespace);
+      state.result = result;
+      const code = result.findings[0]?.code ?? "none";
+      return { status: "done", detail: `root cause ${code} (expected ${expected})` };
+    },
+  };
 }
 
 async function revertInterrupted(

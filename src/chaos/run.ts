@@ -1,12 +1,12 @@
 /**
  * Running scenarios: the safety check, inject → verify with a deadline, revert on failure or
- * Ctrl-C, `--revert` and `chaos reset`. Progress goes through the task list (src/cli/tasks.ts) on
- * stderr; what happened comes back as data.
+ * Ctrl-C, `--revert` and `chaos reset`, as steps (each with its plan) shown by the context's
+ * renderer; what happened comes back as data.
  */
 
-import { runSteps } from "../cli/tasks.js";
 import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError } from "../core/errors.js";
+import { runSteps, type Step } from "../core/steps.js";
 import { formatDuration, type Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { labKube } from "../lab/status.js";
@@ -32,7 +32,6 @@ export interface RunOptions {
   yes?: boolean;
   /** Overrides the scenario's own deadline for the break to show. */
   timeoutMs?: number | undefined;
-  stderr: NodeJS.WritableStream;
 }
 
 export interface ScenarioReport {
@@ -100,36 +99,72 @@ export async function cleanupRun(run: ChaosRun): Promise<ChaosRun> {
   return makeRun(cleanup, await cleanup.kube(), cleanup.runner, cleanup.signal);
 }
 
-/** Runs one task-list step and returns what `fn` returned. */
-export async function step<T>(
-  ctx: Context,
-  stderr: NodeJS.WritableStream,
-  title: string,
-  fn: (progress: (text: string) => void) => Promise<{ value: T; detail: string }>,
-): Promise<T> {
-  let value: T | undefined;
-  await runSteps(
-    [
-      {
-        id: title,
-        title,
-        run: async (_state, handle) => {
-          const result = await fn((text) => handle.progress(text));
-          value = result.value;
-          return { status: "done", detail: result.detail };
-        },
-      },
-    ],
-    undefined,
-    {
-      out: ctx.out,
-      stderr,
-      signal: ctx.signal,
-      live: ctx.out.stderrIsTTY && !ctx.env.CI,
-      now: ctx.clock.now,
+/** What a chaos run's steps share: the run, and what each step left for the next. */
+export interface ChaosState {
+  run: ChaosRun;
+  /** When the injection started (run.now()); the verify deadline counts from it. */
+  started: number;
+  injection?: Injection;
+  verification?: Verification;
+  reverted?: string[];
+}
+
+export function chaosState(run: ChaosRun, injection?: Injection): ChaosState {
+  return { run, started: run.now(), ...(injection ? { injection } : {}) };
+}
+
+export function injectStep(scenario: Scenario): Step<ChaosState> {
+  return {
+    id: `inject-${scenario.name}`,
+    title: `inject ${scenario.name}`,
+    plan: async () => scenario.plan(),
+    async run(state) {
+      state.started = state.run.now();
+      const injection = await scenario.inject(state.run);
+      state.injection = injection;
+      return { status: "done", detail: injection.actions.join("; ") };
     },
-  );
-  return value as T;
+  };
+}
+
+export function verifyStep(scenario: Scenario, timeoutMs: number): Step<ChaosState> {
+  return {
+    id: `verify-${scenario.name}`,
+    title: `verify the break (up to ${formatDuration(timeoutMs)})`,
+    plan: async () => [
+      `wait up to ${formatDuration(timeoutMs)} for Kubernetes' own evidence of the break: ${scenario.breaks}`,
+    ],
+    async run(state) {
+      const { run, injection, started } = state;
+      if (!injection) throw new SreLabError(`${scenario.name} was not injected`);
+      state.verification = await injection.verify(run, started + timeoutMs);
+      return { status: "done", detail: `seen after ${formatDuration(run.now() - started)}` };
+    },
+  };
+}
+
+/** Undoes this run's injection when there is one, else whatever earlier runs left (found by labels). */
+export function revertStep(scenario: Scenario, why?: string): Step<ChaosState> {
+  return {
+    id: `revert-${scenario.name}`,
+    title: `revert ${scenario.name}${why ? ` (${why})` : ""}`,
+    plan: async () => [`undo what runs of ${scenario.name} left in the lab, found by its labels`],
+    async run(state) {
+      const reverted = await revertNow(state.run, scenario, state.injection);
+      state.reverted = reverted;
+      return { status: "done", detail: reverted.length > 0 ? reverted.join("; ") : "nothing to revert" };
+    },
+  };
+}
+
+/** The steps of `chaos <scenario>` when the break shows (a revert step follows when it does not). */
+export function scenarioSteps(scenario: Scenario, timeoutMs: number | undefined): Step<ChaosState>[] {
+  return [injectStep(scenario), verifyStep(scenario, deadlineOf(scenario, timeoutMs))];
+}
+
+/** Runs one step on its own task list (chaos decides what comes next from how it ended). */
+export async function runStep<S>(ctx: Context, step: Step<S>, state: S): Promise<void> {
+  await runSteps([step], state, ctx);
 }
 
 export function deadlineOf(scenario: Scenario, timeoutMs: number | undefined): number {
@@ -152,17 +187,13 @@ export interface InjectOutcome {
 export async function injectAndVerify(
   run: ChaosRun,
   scenario: Scenario,
-  options: { timeoutMs?: number | undefined; stderr: NodeJS.WritableStream },
+  options: { timeoutMs?: number | undefined },
 ): Promise<InjectOutcome> {
   const { ctx } = run;
-  const timeoutMs = deadlineOf(scenario, options.timeoutMs);
-  const started = run.now();
-  let injection: Injection | undefined;
+  const [inject, verify] = scenarioSteps(scenario, options.timeoutMs) as [Step<ChaosState>, Step<ChaosState>];
+  const state = chaosState(run);
   try {
-    injection = await step(ctx, options.stderr, `inject ${scenario.name}`, async () => {
-      const value = await scenario.inject(run);
-      return { value, detail: value.actions.join("; ") };
-    });
+    await runStep(ctx, inject, state);
   } catch (error) {
     // Scenarios check everything before they change anything; only Ctrl-C can leave a half-made
     // injection, which the scenario's label-based revert finds.
@@ -171,24 +202,25 @@ export async function injectAndVerify(
     }
     throw error;
   }
-  const verifyTitle = `verify the break (up to ${formatDuration(timeoutMs)})`;
+  const injection = state.injection as Injection;
   try {
-    const verification = await step(ctx, options.stderr, verifyTitle, async () => {
-      const value = await injection.verify(run, started + timeoutMs);
-      return { value, detail: `seen after ${formatDuration(run.now() - started)}` };
-    });
-    return { injection, verification, failure: undefined, elapsedMs: run.now() - started };
+    await runStep(ctx, verify, state);
+    return {
+      injection,
+      verification: state.verification,
+      failure: undefined,
+      elapsedMs: run.now() - state.started,
+    };
   } catch (error) {
     if (error instanceof InterruptedError || ctx.signal.aborted) {
-      const current = injection;
-      await revertInterrupted(run, (r) => current.revert(r), scenario);
+      await revertInterrupted(run, (r) => injection.revert(r), scenario);
       throw error;
     }
     return {
       injection,
       verification: undefined,
       failure: error instanceof Error ? error : new Error(String(error)),
-      elapsedMs: run.now() - started,
+      elapsedMs: run.now() - state.started,
     };
   }
 }
@@ -240,10 +272,9 @@ export async function runScenario(
   let reverted: string[] | null = null;
   if (outcome.failure) {
     const why = outcome.failure instanceof NotVerifiedError ? "the break did not show" : "verify failed";
-    reverted = await step(ctx, options.stderr, `revert ${scenario.name} (${why})`, async () => {
-      const value = await revertNow(run, scenario, outcome.injection);
-      return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
-    });
+    const state = chaosState(run, outcome.injection);
+    await runStep(ctx, revertStep(scenario, why), state);
+    reverted = state.reverted ?? [];
     if (!(outcome.failure instanceof NotVerifiedError)) throw outcome.failure;
   }
   const notVerified = outcome.failure instanceof NotVerifiedError ? outcome.failure : undefined;
@@ -279,11 +310,9 @@ export async function revertScenario(
   options: RunOptions,
 ): Promise<RevertReport> {
   const run = await openRun(ctx, options);
-  const reverted = await step(ctx, options.stderr, `revert ${scenario.name}`, async () => {
-    const value = await revertNow(run, scenario, undefined);
-    return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
-  });
-  return { scenario: scenario.name, reverted };
+  const state = chaosState(run);
+  await runStep(ctx, revertStep(scenario), state);
+  return { scenario: scenario.name, reverted: state.reverted ?? [] };
 }
 
 /**
@@ -296,11 +325,9 @@ export async function resetLab(ctx: Context, options: RunOptions): Promise<Rever
   const reports: RevertReport[] = [];
   for (const scenario of ordered) {
     try {
-      const reverted = await step(ctx, options.stderr, `revert ${scenario.name}`, async () => {
-        const value = await revertNow(run, scenario, undefined);
-        return { value, detail: value.length > 0 ? value.join("; ") : "nothing to revert" };
-      });
-      reports.push({ scenario: scenario.name, reverted });
+      const state = chaosState(run);
+      await runStep(ctx, revertStep(scenario), state);
+      reports.push({ scenario: scenario.name, reverted: state.reverted ?? [] });
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
       reports.push({ scenario: scenario.name, reverted: [], error: (error as Error).message });

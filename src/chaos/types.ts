@@ -76,6 +76,8 @@ export interface Scenario {
   verifyTimeoutMs: number;
   /** Needs Docker on this machine (the kind node containers). */
   usesDocker: boolean;
+  /** What inject would change, one line each, without looking at the cluster (the inject step's plan). */
+  plan(): string[];
   inject(run: ChaosRun): Promise<Injection>;
   /** Undoes whatever runs of this scenario left in the lab, found by labels; idempotent. */
   revert(run: ChaosRun): Promise<string[]>;

@@ -64,10 +64,11 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     noColor: !globals.color,
     rewrite: hintRewriter(deps.env),
   });
-  const [{ createExecaRunner }, { systemHost }, { systemClock }] = await Promise.all([
+  const [{ createExecaRunner }, { systemHost }, { systemClock }, { createStepRenderer }] = await Promise.all([
     import("../exec/runner.js"),
     import("../core/host.js"),
     import("../core/clock.js"),
+    import("./render.js"),
   ]);
   const runner =
     deps.runner ?? createExecaRunner({ signal, env: deps.env, echo: (line) => out.debug(`$ ${line}`) });
@@ -76,6 +77,7 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
   return {
     runner,
     out,
+    renderer: createStepRenderer({ out, stderr: deps.stderr, env: deps.env }),
     host: deps.host ?? systemHost,
     clock: systemClock,
     env: deps.env,
@@ -196,7 +198,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .addOption(outputOption())
     .action(async (options: import("./commands/up.js").UpFlags, command: Command) => {
       const { upCommand } = await import("./commands/up.js");
-      await upCommand(await withContext(command), options, deps.stderr);
+      await upCommand(await withContext(command), options);
     });
 
   program
@@ -208,7 +210,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .addOption(outputOption())
     .action(async (options: import("./commands/sync.js").SyncFlags, command: Command) => {
       const { syncCommand } = await import("./commands/sync.js");
-      await syncCommand(await withContext(command), options, deps.stderr);
+      await syncCommand(await withContext(command), options);
     });
 
   program
@@ -338,7 +340,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .addOption(outputOption())
     .action(async (options: { force?: boolean; yes?: boolean; output: OutputFormat }, command: Command) => {
       const { chaosResetCommand } = await import("./commands/chaos.js");
-      await chaosResetCommand(await withContext(command), options, deps.stderr);
+      await chaosResetCommand(await withContext(command), options);
     });
   for (const [name, description] of chaosScenarios) {
     chaos
@@ -351,7 +353,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       .addOption(outputOption())
       .action(async (options: import("./commands/chaos.js").ChaosFlags, command: Command) => {
         const { chaosScenarioCommand } = await import("./commands/chaos.js");
-        await chaosScenarioCommand(await withContext(command), name, options, deps.stderr);
+        await chaosScenarioCommand(await withContext(command), name, options);
       });
   }
 
@@ -371,7 +373,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .addOption(outputOption())
     .action(async (options: import("./commands/gameday.js").GamedayFlags, command: Command) => {
       const { gamedayCommand } = await import("./commands/gameday.js");
-      await gamedayCommand(await withContext(command), options, deps.stderr);
+      await gamedayCommand(await withContext(command), options);
     });
 
   program

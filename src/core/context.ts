@@ -7,6 +7,7 @@ import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import type { HostProbe } from "./host.js";
 import type { Output } from "./output.js";
+import type { StepRenderer } from "./steps.js";
 
 /** Where the user pointed us: kubectl's own flags, passed through unchanged. */
 export interface KubeTarget {
@@ -23,6 +24,8 @@ export interface Clock {
 export interface Context {
   runner: Runner;
   out: Output;
+  /** Shows flows' steps on stderr (the CLI picks a live tree or plain lines); flows never draw them. */
+  renderer: StepRenderer;
   host: HostProbe;
   clock: Clock;
   env: NodeJS.ProcessEnv;

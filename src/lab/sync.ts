@@ -3,13 +3,14 @@
  * revision, then wait until every Application runs it. With a Git source there is nothing to
  * publish: push to the remote and Argo CD picks it up.
  */
-import { runSteps, type StepReport } from "../cli/tasks.js";
 import type { Context } from "../core/context.js";
+import { runSteps, type Step, type StepReport } from "../core/steps.js";
 import type { KubeObject } from "../kube/client.js";
 import { DEFAULT_PORTS, NAMESPACES, portsFromLabels } from "./config.js";
 import { defaultModelCache } from "./paths.js";
 import { createUpState } from "./up/flow.js";
 import { applicationsStep, publishStep, ROOT_APPLICATION, rootApplicationStep } from "./up/gitops.js";
+import type { UpState } from "./up/options.js";
 
 export interface SyncResult {
   steps: StepReport[];
@@ -17,10 +18,12 @@ export interface SyncResult {
   gitSource?: string;
 }
 
-export async function runSync(
-  ctx: Context,
-  options: { waitTimeoutMs: number; live: boolean; stderr: NodeJS.WritableStream },
-): Promise<SyncResult> {
+/** What sync runs (its plan is what a dry run would print): the GitOps half of `up`. */
+export function syncSteps(): Step<UpState>[] {
+  return [publishStep(), rootApplicationStep(), applicationsStep()];
+}
+
+export async function runSync(ctx: Context, options: { waitTimeoutMs: number }): Promise<SyncResult> {
   const provider = ctx.kubeTarget.context ? "existing" : "kind";
   const state = createUpState(ctx, {
     yes: false,
@@ -57,11 +60,6 @@ export async function runSync(
   // Keep the model the lab was brought up with.
   const model = root?.spec?.source?.helm?.valuesObject?.ollama?.model;
   if (model) state.options.model = model;
-  const steps = await runSteps([publishStep(), rootApplicationStep(), applicationsStep()], state, {
-    out: ctx.out,
-    stderr: options.stderr,
-    signal: ctx.signal,
-    live: options.live,
-  });
+  const steps = await runSteps(syncSteps(), state, ctx);
   return { steps };
 }

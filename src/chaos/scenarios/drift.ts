@@ -42,6 +42,9 @@ export const driftScenario: Scenario = {
     "No pod breaks. Argo CD reports target-app OutOfSync, then self-heals it back to the Git value; the drill reports how long that took.",
   verifyTimeoutMs: 180_000,
   usesDocker: false,
+  plan: () => [
+    `change ${FIELD} of Deployment ${TARGET.namespace}/${TARGET.deployment} by hand (field manager ${FIELD_MANAGER}), as kubectl edit would`,
+  ],
 
   async inject(run) {
     const application = await run.kube.find<Application>({

@@ -76,6 +76,9 @@ function drillScenario(def: DrillDefinition): Scenario {
     goodDiagnosis: def.goodDiagnosis,
     verifyTimeoutMs: def.verifyTimeoutMs,
     usesDocker: false,
+    plan: () => [
+      `create Deployment ${TARGET.namespace}/${drillName(def.name)}: a copy of target-app's pod with ${def.change}`,
+    ],
     async inject(run) {
       await refuseLeftovers(run, def.name);
       await def.preflight?.(run);

@@ -33,6 +33,9 @@ export const nodeFailureScenario: Scenario = {
     "The pod is not Ready because its node is NotReady/unreachable (the kubelet stopped posting status), not because of its containers. Restore the node (docker start the kind container); Kubernetes evicts its pods after 5 minutes and re-creates them elsewhere.",
   verifyTimeoutMs: 150_000,
   usesDocker: true,
+  plan: () => [
+    `stop the kind node container of the worker labelled ${NODE_ROLE_LABEL}=${STOPPED_ROLE} (docker stop NODE)`,
+  ],
 
   async inject(run) {
     const node = await appsWorker(run);

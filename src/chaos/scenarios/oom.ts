@@ -92,6 +92,9 @@ export const oomScenario: Scenario = {
     "The app container was OOMKilled (exit code 137) at its 256Mi memory limit; the app's memory grew (the /leak calls) until the kernel killed it. Raise the limit or fix the leak; the restart alone frees the memory.",
   verifyTimeoutMs: 60_000,
   usesDocker: false,
+  plan: () => [
+    `create a driver pod in ${TARGET.namespace} that calls GET /leak?mb=N on one Ready target-app pod up to ~40 MiB under its memory limit, holds ${HOLD_SECONDS}s, then pushes over`,
+  ],
 
   async inject(run) {
     await refuseLeftovers(run, "oom");

@@ -117,12 +117,7 @@ function timeoutOf(flags: ChaosFlags): number | undefined {
   return parseDuration(flags.timeout);
 }
 
-export async function chaosScenarioCommand(
-  ctx: Context,
-  name: string,
-  flags: ChaosFlags,
-  stderr: NodeJS.WritableStream,
-): Promise<void> {
+export async function chaosScenarioCommand(ctx: Context, name: string, flags: ChaosFlags): Promise<void> {
   if (!isScenarioName(name)) {
     throw new UsageError(`unknown chaos scenario "${name}"`, { hint: "sre-lab chaos list shows them" });
   }
@@ -131,7 +126,6 @@ export async function chaosScenarioCommand(
     force: flags.force === true,
     yes: flags.yes === true,
     timeoutMs: timeoutOf(flags),
-    stderr,
   };
   if (flags.revert) {
     const report = await revertScenario(ctx, scenario, options);
@@ -148,9 +142,8 @@ export async function chaosScenarioCommand(
 export async function chaosResetCommand(
   ctx: Context,
   flags: { force?: boolean; yes?: boolean; output: OutputFormat },
-  stderr: NodeJS.WritableStream,
 ): Promise<void> {
-  const reports = await resetLab(ctx, { force: flags.force === true, yes: flags.yes === true, stderr });
+  const reports = await resetLab(ctx, { force: flags.force === true, yes: flags.yes === true });
   if (flags.output === "json") ctx.out.data(JSON.stringify(reports, null, 2));
   else ctx.out.data(renderReverts(reports, ctx.out.dataStyle));
   const failed = reports.filter((r) => r.error);

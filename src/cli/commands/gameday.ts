@@ -25,11 +25,7 @@ export function reportStamp(ms: number): string {
     .replace("T", "-");
 }
 
-export async function gamedayCommand(
-  ctx: Context,
-  flags: GamedayFlags,
-  stderr: NodeJS.WritableStream,
-): Promise<GamedayResult> {
+export async function gamedayCommand(ctx: Context, flags: GamedayFlags): Promise<GamedayResult> {
   const only = flags.only === undefined ? undefined : selectScenarios(flags.only);
   let timeoutMs: number | undefined;
   if (flags.timeout !== undefined) {
@@ -41,7 +37,6 @@ export async function gamedayCommand(
     timeoutMs,
     force: flags.force === true,
     yes: flags.yes === true,
-    stderr,
     diagnoser: labDiagnoser(ctx),
     reportDir,
   });

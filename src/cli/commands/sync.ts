@@ -13,11 +13,7 @@ export interface SyncFlags {
   force?: boolean;
 }
 
-export async function syncCommand(
-  ctx: Context,
-  flags: SyncFlags,
-  stderr: NodeJS.WritableStream,
-): Promise<void> {
+export async function syncCommand(ctx: Context, flags: SyncFlags): Promise<void> {
   const waitTimeoutMs = parseDuration(flags.timeout);
   // Without --context, sync acts on the lab's own context (kind-sre-lab).
   if (ctx.kubeTarget.context !== undefined && ctx.kubeTarget.context !== KUBE_CONTEXT) {
@@ -28,7 +24,7 @@ export async function syncCommand(
       { yes: flags.yes === true, force: flags.force === true },
     );
   }
-  const result = await runSync(ctx, { waitTimeoutMs, live: ctx.out.stderrIsTTY && !ctx.env.CI, stderr });
+  const result = await runSync(ctx, { waitTimeoutMs });
   if (flags.output === "json") {
     ctx.out.data(JSON.stringify(result, null, 2));
     return;

@@ -4,9 +4,10 @@ import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
 import { UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
+import type { PlanEntry } from "../../core/steps.js";
 import { DEFAULT_PORTS, isLabPortName, LAB_PORT_NAMES, type LabPorts } from "../../lab/config.js";
 import { defaultModelCache } from "../../lab/paths.js";
-import type { PlanEntry, UpSummary } from "../../lab/up/flow.js";
+import type { UpSummary } from "../../lab/up/flow.js";
 import type { UpOptions } from "../../lab/up/options.js";
 import type { OutputFormat } from "../main.js";
 
@@ -182,7 +183,7 @@ async function guardExisting(ctx: Context, flags: UpFlags, options: UpOptions): 
   return undefined;
 }
 
-export async function upCommand(ctx: Context, flags: UpFlags, stderr: NodeJS.WritableStream): Promise<void> {
+export async function upCommand(ctx: Context, flags: UpFlags): Promise<void> {
   const options = toUpOptions(flags, ctx);
   const guardNote = await guardExisting(ctx, flags, options);
   const { planUp, runUp } = await import("../../lab/up/flow.js");
@@ -206,8 +207,7 @@ export async function upCommand(ctx: Context, flags: UpFlags, stderr: NodeJS.Wri
     if (blocking !== undefined) throw blocking;
     return;
   }
-  const live = ctx.out.stderrIsTTY && !ctx.env.CI;
-  const summary = await runUp(ctx, options, live, stderr);
+  const summary = await runUp(ctx, options);
   ctx.out.data(
     flags.output === "json" ? JSON.stringify(summary, null, 2) : renderSummary(summary, ctx.out.dataStyle),
   );

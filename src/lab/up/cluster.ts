@@ -5,13 +5,14 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
-import type { Step } from "../../cli/tasks.js";
 import { InterruptedError, SreLabError } from "../../core/errors.js";
+import type { Step } from "../../core/steps.js";
+import { formatCommandLine } from "../../exec/command-line.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
-import { CLUSTER_NAME, REGISTRY } from "../config.js";
+import { CLUSTER_NAME, KUBE_CONTEXT, REGISTRY } from "../config.js";
 import { listKindClusters } from "../kind.js";
 import { CONFIG_HASH_LABEL, renderKindConfig } from "../kind-config.js";
-import { kindKubeconfigArgs } from "../kubeconfig.js";
+import { kindKubeconfigArgs, kubeconfigWriteTarget } from "../kubeconfig.js";
 import { labPaths } from "../paths.js";
 import type { UpState } from "./options.js";
 
@@ -46,6 +47,18 @@ export function clusterStep(): Step<UpState> {
   return {
     id: "cluster",
     title: `Cluster ${CLUSTER_NAME}`,
+    async plan({ ctx, options, ports }) {
+      if (options.provider !== "kind") return ["skipped"];
+      const config = await renderKindConfig({ modelCache: options.modelCache, name: CLUSTER_NAME, ports });
+      return [
+        `mkdir -p ${options.modelCache}`,
+        `${formatCommandLine(["kind", ...kindCreateArgs(ctx)])} <<EOF\n${config.yaml.trimEnd()}\nEOF`,
+        `kind adds context ${KUBE_CONTEXT} to ${kubeconfigWriteTarget(ctx)} and makes it the current context`,
+        `copy kind/registry-hosts.toml to /etc/containerd/certs.d/localhost:${REGISTRY.hostPort}/hosts.toml on each node (docker exec -i)${ports.registry !== REGISTRY.hostPort ? `, and to certs.d/localhost:${ports.registry}` : ""}`,
+        `docker network connect kind ${REGISTRY.container}`,
+        `wait until all ${config.nodeCount} nodes are Ready`,
+      ];
+    },
     async run(state, handle) {
       const { ctx, options } = state;
       if (options.provider === "existing") return { status: "skipped", detail: "using the existing cluster" };

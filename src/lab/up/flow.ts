@@ -4,39 +4,26 @@
  * already done, so a second `up` converges without changing anything.
  */
 
-import versions from "../../../versions.json" with { type: "json" };
-import { runSteps, type Step, type StepReport } from "../../cli/tasks.js";
 import type { Context } from "../../core/context.js";
 import { InterruptedError, SreLabError } from "../../core/errors.js";
-import { formatCommandLine } from "../../exec/command-line.js";
+import { type PlanEntry, planSteps, runSteps, type Step, type StepReport } from "../../core/steps.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import {
-  CLUSTER_NAME,
   EXPOSED,
-  GRAFANA_ADMIN_SECRET,
   HOST_PORT_LABEL_PREFIX,
   hostPortUrl,
   KUBE_CONTEXT,
   type LabPorts,
   NAMESPACES,
   portsFromLabels,
-  REGISTRY,
 } from "../config.js";
 import { kubeconfigWriteTarget } from "../kubeconfig.js";
-import { labPaths } from "../paths.js";
-import { portForwardArgs } from "../port-forward.js";
-import { clusterStep, kindCreateArgs } from "./cluster.js";
-import {
-  applicationsStep,
-  argoCdInstallArgv,
-  argoCdStep,
-  publishStep,
-  rootApplicationStep,
-} from "./gitops.js";
-import { desktopSysctlArgv, sudoCommandLine, sysctlStep } from "./host.js";
-import { modelStep, PRACTICE_KEEP_ALIVE } from "./model.js";
+import { clusterStep } from "./cluster.js";
+import { applicationsStep, argoCdStep, publishStep, rootApplicationStep } from "./gitops.js";
+import { sysctlStep } from "./host.js";
+import { modelStep } from "./model.js";
 import type { UpOptions, UpState } from "./options.js";
-import { imageStep, pushImageName, registryRunArgv, registryStep } from "./registry.js";
+import { imageStep, registryStep } from "./registry.js";
 
 export interface UpSummary {
   context: string;
@@ -56,6 +43,20 @@ function preflightStep(): Step<UpState> {
   return {
     id: "preflight",
     title: "Preflight",
+    // The real checks: a dry run shows their results, and what the real run would stop with.
+    async plan(state) {
+      let actions: string[];
+      try {
+        actions = [(await this.run(state, { progress: () => {} })).detail];
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        state.blocking = error;
+        actions = [`would stop here: ${(error as Error).message}`];
+      }
+      const checks = state.doctor?.checks ?? [];
+      const mark = { ok: "✓", warn: "!", fail: "✗", skip: "-" } as const;
+      return [...actions, ...checks.map((c) => `${mark[c.status]} ${c.title}: ${c.detail}`)];
+    },
     async run(state) {
       if (state.options.provider === "existing") {
         const kube = await state.kube();
@@ -162,36 +163,17 @@ export function createUpState(ctx: Context, options: UpOptions): UpState {
  * question, then the rest. A Ctrl-C at the question ends the run before anything changed (130).
  * When a step fails or is interrupted, the steps after it are listed as not run.
  */
-export async function runUp(
-  ctx: Context,
-  options: UpOptions,
-  live: boolean,
-  stderr: NodeJS.WritableStream,
-): Promise<UpSummary> {
+export async function runUp(ctx: Context, options: UpOptions): Promise<UpSummary> {
   const state = createUpState(ctx, options);
-  const started = new Set<string>();
-  const all = upSteps().map(
-    (step): Step<UpState> => ({
-      ...step,
-      run: (st, handle) => {
-        started.add(step.id);
-        return step.run(st, handle);
+  const steps = await runSteps(upSteps(), state, ctx, {
+    pause: {
+      after: "preflight",
+      async run(st) {
+        const { confirmHostChanges } = await import("./host.js");
+        st.options = await confirmHostChanges(ctx, st.options, st.doctor?.facts.dockerDesktop === true);
       },
-    }),
-  );
-  const [preflight, ...rest] = all;
-  const run = (steps: Step<UpState>[]) =>
-    runSteps(steps, state, { out: ctx.out, stderr, signal: ctx.signal, live });
-  const steps: StepReport[] = [];
-  try {
-    steps.push(...(await run([preflight!])));
-    const { confirmHostChanges } = await import("./host.js");
-    state.options = await confirmHostChanges(ctx, state.options, state.doctor?.facts.dockerDesktop === true);
-    steps.push(...(await run(rest)));
-  } catch (error) {
-    reportNotRun(ctx, all, started);
-    throw error;
-  }
+    },
+  });
   const kube = await state.kube();
   const argocd = await kube.find<KubeObject & { data?: Record<string, string> }>({
     apiVersion: "v1",
@@ -234,137 +216,27 @@ export async function runUp(
   };
 }
 
-/** After a failure or Ctrl-C: the steps that never started are "not run", not failed. */
-function reportNotRun(ctx: Context, steps: Step<UpState>[], started: Set<string>): void {
-  for (const step of steps.filter((s) => !started.has(s.id))) {
-    ctx.out.info(`${ctx.out.style.dim("·")} ${step.title}: not run`);
-  }
-}
-
-export interface PlanEntry {
-  step: string;
-  actions: string[];
-}
-
 /**
- * What `up --dry-run` prints: the preflight's real results (the same read-only checks the real run
- * makes first), then every command and manifest, without changing Docker, the host or the cluster.
- * `blocking` is the error the real run would stop with; the command prints the plan and then fails.
+ * What `up --dry-run` prints: every step's plan (the preflight's being its real, read-only results),
+ * then where the lab will answer. `blocking` is the error the real run would stop with; the command
+ * prints the plan and then fails.
  */
 export async function planUp(
   ctx: Context,
   options: UpOptions,
 ): Promise<{ plan: PlanEntry[]; blocking?: unknown }> {
   const state = createUpState(ctx, options);
-  let blocking: unknown;
-  let preflight: string[];
-  try {
-    const outcome = await preflightStep().run(state, { progress: () => {} });
-    preflight = [`${outcome.detail}`];
-  } catch (error) {
-    if (error instanceof InterruptedError) throw error;
-    blocking = error;
-    preflight = [`would stop here: ${(error as Error).message}`];
-  }
-  if (state.doctor) {
-    preflight.push(
-      ...state.doctor.checks.map(
-        (c) => `${{ ok: "✓", warn: "!", fail: "✗", skip: "-" }[c.status]} ${c.title}: ${c.detail}`,
-      ),
-    );
-  }
-  const { renderKindConfig } = await import("../kind-config.js");
-  const config = await renderKindConfig({
-    modelCache: options.modelCache,
-    name: CLUSTER_NAME,
-    ports: state.ports,
-  });
-  const target = state.kubectlTarget;
-  const kind = options.provider === "kind";
-  const ports = state.ports;
-  const pushImage = pushImageName(ports);
-  const desktop = state.doctor?.facts.dockerDesktop === true;
-  const source = options.repoUrl
-    ? `Argo CD reads ${options.repoUrl} at ${options.revision ?? "HEAD"} (path manifests/bootstrap)`
-    : `publish ${labPaths.manifests()} as oci://127.0.0.1:${ports.registry}/sre-lab/manifests:lab (Argo CD reads it as oci://sre-lab-registry:5000/sre-lab/manifests, pinned by digest)`;
-  const plan: PlanEntry[] = [
-    { step: "Preflight", actions: preflight },
-    {
-      step: "Host inotify limits",
-      actions:
-        !options.sysctl || !kind
-          ? ["skipped"]
-          : desktop
-            ? [`if too low in Docker Desktop's VM: ${formatCommandLine(desktopSysctlArgv("write"))}`]
-            : [
-                `if too low: ${sudoCommandLine(options.persist)}${options.yes ? "" : " (asked first on a terminal; without one, --yes runs it)"}`,
-              ],
-    },
-    {
-      step: "Local registry",
-      actions: kind ? [formatCommandLine(registryRunArgv(ports))] : ["skipped"],
-    },
-    {
-      step: `Cluster ${CLUSTER_NAME}`,
-      actions: kind
-        ? [
-            `mkdir -p ${options.modelCache}`,
-            `${formatCommandLine(["kind", ...kindCreateArgs(ctx)])} <<EOF\n${config.yaml.trimEnd()}\nEOF`,
-            `kind adds context ${KUBE_CONTEXT} to ${kubeconfigWriteTarget(ctx)} and makes it the current context`,
-            `copy kind/registry-hosts.toml to /etc/containerd/certs.d/localhost:${REGISTRY.hostPort}/hosts.toml on each node (docker exec -i)${ports.registry !== REGISTRY.hostPort ? `, and to certs.d/localhost:${ports.registry}` : ""}`,
-            `docker network connect kind ${REGISTRY.container}`,
-            `wait until all ${config.nodeCount} nodes are Ready`,
-          ]
-        : ["skipped"],
-    },
-    {
-      step: "Target app image",
-      actions: kind
-        ? [`docker build -t ${pushImage} ${labPaths.app()}`, `docker push ${pushImage}`]
-        : ["skipped"],
-    },
-    { step: "GitOps source", actions: [source] },
-    {
-      step: `Argo CD ${versions.argocd.version}`,
-      actions: [
-        formatCommandLine(argoCdInstallArgv(target)),
-        `create Secret ${GRAFANA_ADMIN_SECRET.namespace}/${GRAFANA_ADMIN_SECRET.name} with a random password (never in Git)`,
-        `apply ${labPaths.rootApplication()} with its source filled in`,
-      ],
-    },
-    {
-      step: "Applications",
-      actions: ["wait until every Application is Synced and Healthy on the same revision"],
-    },
-    {
-      step: "Model",
-      actions: options.skipModel
-        ? ["skipped (--skip-model)"]
-        : [
-            `${formatCommandLine([
-              "kubectl",
-              ...portForwardArgs(ctx, {
-                namespace: NAMESPACES.ollama,
-                service: "ollama",
-                servicePort: 11434,
-                localPort: 0,
-                context: kind ? KUBE_CONTEXT : (ctx.kubeTarget.context ?? ""),
-                readyTimeoutMs: 0,
-              }),
-            ])}, then pull ${options.model} if missing and load it into memory for ${PRACTICE_KEEP_ALIVE}`,
-          ],
-    },
-  ];
-  if (kind) {
+  const plan = await planSteps(upSteps(), state);
+  if (options.provider === "kind") {
     plan.push({
       step: "Where the lab answers (127.0.0.1 only; --host-port NAME=PORT changes a port)",
       actions: [
         ...(Object.keys(EXPOSED) as (keyof typeof EXPOSED)[]).map(
-          (name) => `${name} ${hostPortUrl(name, ports)}`,
+          (name) => `${name} ${hostPortUrl(name, state.ports)}`,
         ),
-        `registry 127.0.0.1:${ports.registry}`,
+        `registry 127.0.0.1:${state.ports.registry}`,
       ],
     });
   }
-  return blocking === undefined ? { plan } : { plan, blocking };
+  return state.blocking === undefined ? { plan } : { plan, blocking: state.blocking };
 }

@@ -7,8 +7,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import versions from "../../../versions.json" with { type: "json" };
-import type { Step } from "../../cli/tasks.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
+import type { Step } from "../../core/steps.js";
+import { formatCommandLine } from "../../exec/command-line.js";
 import { formatDuration } from "../../exec/runner.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { GRAFANA_ADMIN_SECRET, NAMESPACES } from "../config.js";
@@ -26,6 +27,13 @@ export function publishStep(): Step<UpState> {
   return {
     id: "source",
     title: "GitOps source",
+    async plan({ options, ports }) {
+      return [
+        options.repoUrl
+          ? `Argo CD reads ${options.repoUrl} at ${options.revision ?? "HEAD"} (path manifests/bootstrap)`
+          : `publish ${labPaths.manifests()} as oci://127.0.0.1:${ports.registry}/sre-lab/manifests:lab (Argo CD reads it as oci://sre-lab-registry:5000/sre-lab/manifests, pinned by digest)`,
+      ];
+    },
     async run(state, handle) {
       const { options } = state;
       if (options.repoUrl) {
@@ -130,6 +138,12 @@ export function argoCdStep(): Step<UpState> {
   return {
     id: "argocd",
     title: `Argo CD ${versions.argocd.version}`,
+    async plan({ kubectlTarget }) {
+      return [
+        formatCommandLine(argoCdInstallArgv(kubectlTarget)),
+        `create Secret ${GRAFANA_ADMIN_SECRET.namespace}/${GRAFANA_ADMIN_SECRET.name} with a random password (never in Git)`,
+      ];
+    },
     async run(state, handle) {
       const { ctx } = state;
       const kube = await state.kube();
@@ -166,6 +180,9 @@ export function rootApplicationStep(): Step<UpState> {
   return {
     id: "root",
     title: "Root Application",
+    async plan() {
+      return [`apply ${labPaths.rootApplication()} with its source filled in`];
+    },
     async run(state) {
       const result = await ensureRootApplication(state, await state.kube());
       const where = `${state.source?.repoURL} @ ${state.source?.targetRevision.slice(0, 19)}`;
@@ -282,6 +299,9 @@ export function applicationsStep(): Step<UpState> {
   return {
     id: "sync",
     title: "Applications synced and healthy",
+    async plan() {
+      return ["wait until every Application is Synced and Healthy on the same revision"];
+    },
     async run(state, handle) {
       const kube = await state.kube();
       const names = [ROOT_APPLICATION, ...CHILD_APPLICATIONS];

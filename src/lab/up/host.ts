@@ -4,8 +4,9 @@
  */
 
 import versions from "../../../versions.json" with { type: "json" };
-import type { Step } from "../../cli/tasks.js";
 import { InterruptedError, SreLabError, UsageError } from "../../core/errors.js";
+import type { Step } from "../../core/steps.js";
+import { formatCommandLine } from "../../exec/command-line.js";
 import { CommandFailedError } from "../../exec/runner.js";
 import { INOTIFY_LIMITS } from "../config.js";
 import type { UpState } from "./options.js";
@@ -61,6 +62,14 @@ export function sysctlStep(): Step<UpState> {
   return {
     id: "sysctl",
     title: "Host inotify limits",
+    async plan({ options, doctor }) {
+      if (!options.sysctl || options.provider !== "kind") return ["skipped"];
+      return doctor?.facts.dockerDesktop === true
+        ? [`if too low in Docker Desktop's VM: ${formatCommandLine(desktopSysctlArgv("write"))}`]
+        : [
+            `if too low: ${sudoCommandLine(options.persist)}${options.yes ? "" : " (asked first on a terminal; without one, --yes runs it)"}`,
+          ];
+    },
     async run(state) {
       const { ctx, options } = state;
       if (!options.sysctl)

@@ -4,12 +4,13 @@
  * same model; Ollama shares one download between them). Then it loads the model into memory for a
  * practice session, so the first `sre-lab diagnose` does not wait for the load.
  */
-import type { Step } from "../../cli/tasks.js";
 import { InterruptedError } from "../../core/errors.js";
+import type { Step } from "../../core/steps.js";
+import { formatCommandLine } from "../../exec/command-line.js";
 import type { OllamaClient } from "../../ollama/client.js";
-import { NAMESPACES } from "../config.js";
+import { KUBE_CONTEXT, NAMESPACES } from "../config.js";
 import { formatBytes } from "../model-cache.js";
-import { startPortForward } from "../port-forward.js";
+import { portForwardArgs, startPortForward } from "../port-forward.js";
 import type { UpState } from "./options.js";
 
 export const OLLAMA_READY_TIMEOUT_MS = 60_000;
@@ -26,6 +27,20 @@ export function modelStep(): Step<UpState> {
   return {
     id: "model",
     title: "Model",
+    async plan({ ctx, options }) {
+      if (options.skipModel) return ["skipped (--skip-model)"];
+      const forward = portForwardArgs(ctx, {
+        namespace: NAMESPACES.ollama,
+        service: "ollama",
+        servicePort: 11434,
+        localPort: 0,
+        context: options.provider === "kind" ? KUBE_CONTEXT : (ctx.kubeTarget.context ?? ""),
+        readyTimeoutMs: 0,
+      });
+      return [
+        `${formatCommandLine(["kubectl", ...forward])}, then pull ${options.model} if missing and load it into memory for ${PRACTICE_KEEP_ALIVE}`,
+      ];
+    },
     async run(state, handle) {
       const { ctx, options } = state;
       if (options.skipModel) return { status: "skipped", detail: "--skip-model" };

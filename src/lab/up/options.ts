@@ -47,6 +47,8 @@ export interface UpState {
   /** The host ports in use: the options', or (without --host-port) those the existing lab was made with. */
   ports: LabPorts;
   doctor?: DoctorReport;
+  /** Set by the preflight's plan (a dry run): the error the real run would stop with. */
+  blocking?: unknown;
   source?: GitOpsSource;
   /** What the summary prints. */
   credentials: { grafanaPassword?: string; argocdPassword?: string };

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import versions from "../../../versions.json" with { type: "json" };
-import type { Step } from "../../cli/tasks.js";
+import type { Step } from "../../core/steps.js";
+import { formatCommandLine } from "../../exec/command-line.js";
 import { DEFAULT_PORTS, type LabPorts, REGISTRY } from "../config.js";
 import { containerState } from "../docker.js";
 import { labPaths } from "../paths.js";
@@ -31,6 +32,9 @@ export function registryStep(): Step<UpState> {
   return {
     id: "registry",
     title: "Local registry",
+    async plan({ options, ports }) {
+      return options.provider === "kind" ? [formatCommandLine(registryRunArgv(ports))] : ["skipped"];
+    },
     async run({ ctx, options, ports }) {
       if (options.provider === "existing") return { status: "skipped", detail: "not a local kind cluster" };
       const state = await containerState(ctx, REGISTRY.container);
@@ -80,6 +84,11 @@ export function imageStep(): Step<UpState> {
   return {
     id: "image",
     title: "Target app image",
+    async plan({ options, ports }) {
+      if (options.provider !== "kind") return ["skipped"];
+      const image = pushImageName(ports);
+      return [`docker build -t ${image} ${labPaths.app()}`, `docker push ${image}`];
+    },
     async run({ ctx, options, ports }) {
       const image = pushImageName(ports);
       if (options.provider === "existing") {
