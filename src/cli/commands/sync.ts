@@ -1,7 +1,6 @@
 /** `sre-lab sync`: republish manifests/ and wait for Argo CD to roll the change out. */
 import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
-import { KUBE_CONTEXT } from "../../lab/config.js";
 import { runSync } from "../../lab/sync.js";
 import { guardClusterWrite, kubeWriteTarget, syncWrites } from "../../lab/write-guard.js";
 import type { OutputFormat } from "../main.js";
@@ -19,8 +18,9 @@ export async function syncCommand(
   stderr: NodeJS.WritableStream,
 ): Promise<void> {
   const waitTimeoutMs = parseDuration(flags.timeout);
-  // Without --context, sync acts on the lab's own context (kind-sre-lab).
-  if (ctx.kubeTarget.context !== undefined && ctx.kubeTarget.context !== KUBE_CONTEXT) {
+  // Without --context, sync acts on the lab's own context (kind-sre-lab); with one, the write guard
+  // decides first (it lets the lab's context through without a word).
+  if (ctx.kubeTarget.context !== undefined) {
     await guardClusterWrite(
       ctx,
       kubeWriteTarget(await ctx.kube()),

@@ -25,6 +25,8 @@ import {
 import { kubeconfigWriteTarget } from "../kubeconfig.js";
 import { labPaths } from "../paths.js";
 import { portForwardArgs } from "../port-forward.js";
+import { providerNamed } from "../provider/index.js";
+import { isUnsupported } from "../provider/types.js";
 import { clusterStep, kindCreateArgs } from "./cluster.js";
 import {
   applicationsStep,
@@ -57,7 +59,7 @@ function preflightStep(): Step<UpState> {
     id: "preflight",
     title: "Preflight",
     async run(state) {
-      if (state.options.provider === "existing") {
+      if (isUnsupported(state.provider.localNodes)) {
         const kube = await state.kube();
         await kube.list("v1", "Node");
         return { status: "done", detail: `cluster at ${kube.server} answers (context ${kube.context})` };
@@ -95,7 +97,7 @@ async function existingLabPorts(state: UpState): Promise<LabPorts> {
     const { createKubeClient } = await import("../../kube/client.js");
     const kube = await createKubeClient({
       kubeconfig: state.ctx.kubeTarget.kubeconfig,
-      context: KUBE_CONTEXT,
+      context: state.provider.contextName(state.ctx.kubeTarget),
       env: state.ctx.env,
       signal: state.ctx.signal,
     });
@@ -129,16 +131,19 @@ export function upSteps(): Step<UpState>[] {
 export function kubectlTarget(ctx: Context, options: UpOptions): string[] {
   const target: string[] = [];
   if (ctx.kubeTarget.kubeconfig) target.push("--kubeconfig", ctx.kubeTarget.kubeconfig);
-  const context = options.provider === "kind" ? KUBE_CONTEXT : ctx.kubeTarget.context;
+  const context = providerNamed(options.provider).contextName(ctx.kubeTarget);
   if (context) target.push("--context", context);
   return target;
 }
 
-export function createUpState(ctx: Context, options: UpOptions): UpState {
-  let kube: Promise<KubeClient> | undefined;
+/** `client`: a client for the provider's cluster the caller already has (sync's, from detection). */
+export function createUpState(ctx: Context, options: UpOptions, client?: KubeClient): UpState {
+  let kube: Promise<KubeClient> | undefined = client ? Promise.resolve(client) : undefined;
+  const provider = providerNamed(options.provider);
   return {
     ctx,
     options,
+    provider,
     kubectlTarget: kubectlTarget(ctx, options),
     ports: { ...options.ports },
     credentials: {},
@@ -146,7 +151,7 @@ export function createUpState(ctx: Context, options: UpOptions): UpState {
       kube ??= import("../../kube/client.js").then(({ createKubeClient }) =>
         createKubeClient({
           kubeconfig: ctx.kubeTarget.kubeconfig,
-          context: options.provider === "kind" ? KUBE_CONTEXT : ctx.kubeTarget.context,
+          context: provider.contextName(ctx.kubeTarget),
           env: ctx.env,
           signal: ctx.signal,
         }),
@@ -202,12 +207,12 @@ export async function runUp(
   const argocdPassword = argocd?.data?.password
     ? Buffer.from(argocd.data.password, "base64").toString("utf8")
     : undefined;
-  const mapped = options.provider === "kind";
-  const url = (name: keyof typeof EXPOSED) =>
-    mapped ? hostPortUrl(name, state.ports) : `sre-lab open ${name}`;
+  const exposed = state.provider.exposed(state.ports);
+  const url = (name: keyof typeof EXPOSED) => exposed.find((s) => s.name === name)?.address ?? "";
+  const kubeconfig = state.provider.kubeconfigFile(ctx);
   return {
     context: kube.context,
-    ...(mapped ? { kubeconfig: kubeconfigWriteTarget(ctx) } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
     steps,
     urls: [
       {
