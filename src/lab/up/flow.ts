@@ -59,7 +59,10 @@ function preflightStep(): Step<UpState> {
     id: "preflight",
     title: "Preflight",
     async run(state) {
-      if (isUnsupported(state.provider.localNodes)) {
+      const { localNodes, needsContext } = state.provider;
+      if (isUnsupported(localNodes)) {
+        // Nothing of this machine to check, and a cluster the provider creates is not there yet.
+        if (!needsContext) return { status: "skipped", detail: localNodes.unsupported };
         const kube = await state.kube();
         await kube.list("v1", "Node");
         return { status: "done", detail: `cluster at ${kube.server} answers (context ${kube.context})` };

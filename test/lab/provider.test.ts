@@ -1,0 +1,98 @@
+/**
+ * Provider detection reads the running cluster (its context and nodes), never a local file or the
+ * mere presence of --context; and names resolve through the one registration list.
+ */
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../../src/core/errors.js";
+import { clusterFacts, providerNamed, providerOf, providers } from "../../src/lab/provider/index.js";
+
+const kindNode = (name: string, labels: Record<string, string> = {}) => ({
+  metadata: { name, labels },
+  spec: { providerID: `kind://docker/sre-lab/${name}` },
+});
+
+describe("provider detection", () => {
+  it.each([
+    [
+      "the lab's context, nodes with kind's providerID for cluster sre-lab",
+      "kind-sre-lab",
+      [kindNode("sre-lab-worker")],
+      "kind",
+    ],
+    [
+      "the lab's context, nodes stamped with the lab's kind config hash (no providerID)",
+      "kind-sre-lab",
+      [{ metadata: { name: "sre-lab-worker", labels: { "sre-lab.dev/config-hash": "0123456789abcdef" } } }],
+      "kind",
+    ],
+    [
+      "the lab's context name, but the nodes are another cloud's",
+      "kind-sre-lab",
+      [{ metadata: { name: "ip-10-0-0-1" }, spec: { providerID: "aws:///eu-west-1a/i-0abc" } }],
+      "existing",
+    ],
+    [
+      "another kind cluster named kind-sre-lab by hand",
+      "kind-sre-lab",
+      [{ metadata: { name: "other-worker" }, spec: { providerID: "kind://docker/other/other-worker" } }],
+      "existing",
+    ],
+    [
+      "the lab's nodes behind another context name (renamed: the write guard decides)",
+      "staging",
+      [kindNode("sre-lab-worker")],
+      "existing",
+    ],
+    ["the lab's context with no nodes readable", "kind-sre-lab", [], "existing"],
+  ])("%s → %s", (_what, context, nodes, expected) => {
+    expect(providerOf(clusterFacts(context, nodes)).name).toBe(expected);
+  });
+
+  it("each provider says where the UIs answer: host ports on kind, sre-lab open elsewhere", () => {
+    const ports = { app: 8081, grafana: 3001, argocd: 8444, prometheus: 9091, registry: 5002 };
+    expect(
+      providerNamed("kind")
+        .exposed(ports)
+        .find((s) => s.name === "grafana"),
+    ).toEqual({
+      name: "grafana",
+      address: "http://127.0.0.1:3001",
+      hostPort: true,
+    });
+    expect(
+      providerNamed("existing")
+        .exposed(ports)
+        .find((s) => s.name === "argocd"),
+    ).toEqual({
+      name: "argocd",
+      address: "sre-lab open argocd",
+      hostPort: false,
+    });
+  });
+
+  it("the existing provider never deletes a cluster and has no node containers, and says why", async () => {
+    const existing = providerNamed("existing");
+    await expect(existing.deleteCluster({} as never)).resolves.toMatchObject({
+      unsupported: "sre-lab never deletes a cluster it did not create",
+    });
+    expect(existing.nodeContainers).toMatchObject({ unsupported: expect.stringContaining("not containers") });
+    expect(existing.contextName({ context: "my-cluster" })).toBe("my-cluster");
+    expect(providerNamed("kind").contextName({ context: "my-cluster" })).toBe("kind-sre-lab");
+  });
+
+  it("names resolve through the one list; an unknown one is a usage error naming them", () => {
+    expect(providers().map((p) => p.name)).toEqual(["kind", "existing"]);
+    const error = (() => {
+      try {
+        providerNamed("eks");
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error).toMatchObject({
+      message: 'unknown provider "eks"',
+      hint: "use --provider kind (default) or existing",
+    });
+  });
+});
