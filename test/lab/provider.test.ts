@@ -80,6 +80,33 @@ describe("provider detection", () => {
     expect(providerNamed("kind").contextName({ context: "my-cluster" })).toBe("kind-sre-lab");
   });
 
+  it("the kind provider's dry-run plan names the commands its cluster and registry would run", async () => {
+    const kind = providerNamed("kind");
+    const ports = { app: 8080, grafana: 3000, argocd: 8443, prometheus: 9090, registry: 5002 };
+    const ctx = { kubeTarget: { kubeconfig: "/tmp/k" }, env: {} } as never;
+    const plan = await kind.planCluster({ ctx, modelCache: "/tmp/models", ports });
+    expect(plan).toMatchObject({ nodeCount: 3 });
+    const actions = (plan as { actions: string[] }).actions;
+    expect(actions[0]).toBe("mkdir -p /tmp/models");
+    expect(actions[1]).toMatch(
+      /^kind create cluster --name sre-lab --config - --kubeconfig \/tmp\/k <<EOF\n/,
+    );
+    expect(actions[2]).toBe("kind adds context kind-sre-lab to /tmp/k and makes it the current context");
+    expect(actions[3]).toContain(", and to certs.d/localhost:5002");
+    expect(actions[4]).toBe("docker network connect kind sre-lab-registry");
+    const registry = kind.registry as { planEnsure(p: typeof ports): string[] };
+    expect(registry.planEnsure(ports)).toEqual([
+      expect.stringMatching(
+        /^docker run -d --restart=always -p 127\.0\.0\.1:5002:5000 --name sre-lab-registry /,
+      ),
+    ]);
+    await expect(
+      providerNamed("existing").planCluster({ ctx, modelCache: "/tmp/models", ports }),
+    ).resolves.toEqual({
+      unsupported: "using the existing cluster",
+    });
+  });
+
   it("names resolve through the one list; an unknown one is a usage error naming them", () => {
     expect(providers().map((p) => p.name)).toEqual(["kind", "existing"]);
     const error = (() => {

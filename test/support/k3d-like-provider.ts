@@ -41,6 +41,7 @@ export function k3dLikeProvider(cluster: K3dLikeCluster): ClusterProvider {
       request.progress("creating the k3d-like cluster");
       return { nodeCount: await cluster.create(), created: "created", changes: [] };
     },
+    planCluster: async () => ({ actions: ["k3d cluster create sre-lab"], nodeCount: 2 }),
     async deleteCluster() {
       return cluster.exists() ? { deleted: true, nodes: await cluster.delete() } : { deleted: false };
     },

@@ -8,6 +8,7 @@ import { EXPOSED } from "../config.js";
 import type { ClusterProvider } from "./types.js";
 
 const NOT_LOCAL = "not a local kind cluster";
+const USING_IT = "using the existing cluster";
 
 export const existingProvider: ClusterProvider = {
   name: "existing",
@@ -23,7 +24,8 @@ export const existingProvider: ClusterProvider = {
     unsupported: "an existing cluster cannot read the lab's local registry",
     hint: "point Argo CD at a Git remote: --repo-url URL --revision REF",
   },
-  ensureCluster: async () => ({ unsupported: "using the existing cluster" }),
+  ensureCluster: async () => ({ unsupported: USING_IT }),
+  planCluster: async () => ({ unsupported: USING_IT }),
   deleteCluster: async () => ({
     unsupported: "sre-lab never deletes a cluster it did not create",
     hint: "to undo `up --provider existing`, delete the Applications in namespace argocd with kubectl (docs/existing-cluster.md)",

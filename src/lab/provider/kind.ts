@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { InterruptedError, SreLabError } from "../../core/errors.js";
+import { formatCommandLine } from "../../exec/command-line.js";
 import type { Runner } from "../../exec/runner.js";
 import type { KubeObject } from "../../kube/client.js";
 import { CLUSTER_NAME, EXPOSED, hostPortUrl, KUBE_CONTEXT, REGISTRY } from "../config.js";
@@ -13,6 +14,7 @@ import {
   createKindCluster,
   deleteKindCluster,
   joinKindNetwork,
+  kindCreateArgs,
   kindNodeNames,
   listKindClusters,
   writeNodeFile,
@@ -114,6 +116,23 @@ async function ensureKindCluster(request: ClusterRequest) {
   return { nodeCount: config.nodeCount, ...(created ? { created } : {}), changes };
 }
 
+async function planKindCluster(request: Pick<ClusterRequest, "ctx" | "modelCache" | "ports">) {
+  const { ctx, ports } = request;
+  const config = await renderKindConfig({ modelCache: request.modelCache, name: CLUSTER_NAME, ports });
+  const createLine = formatCommandLine(["kind", ...kindCreateArgs(CLUSTER_NAME, ctx.kubeTarget.kubeconfig)]);
+  const extra = ports.registry !== REGISTRY.hostPort ? `, and to certs.d/localhost:${ports.registry}` : "";
+  return {
+    nodeCount: config.nodeCount,
+    actions: [
+      `mkdir -p ${request.modelCache}`,
+      `${createLine} <<EOF\n${config.yaml.trimEnd()}\nEOF`,
+      `kind adds context ${KUBE_CONTEXT} to ${kubeconfigWriteTarget(ctx)} and makes it the current context`,
+      `copy kind/registry-hosts.toml to /etc/containerd/certs.d/localhost:${REGISTRY.hostPort}/hosts.toml on each node (docker exec -i)${extra}`,
+      `docker network connect ${KIND_NETWORK} ${REGISTRY.container}`,
+    ],
+  };
+}
+
 const kindNodeContainers: NodeContainers = {
   async containerOf(runner: Runner, node, state) {
     const name = node.metadata?.name ?? "";
@@ -211,6 +230,7 @@ export const kindProvider: ClusterProvider = {
   localNodes: true,
   registry: dockerRegistry,
   ensureCluster: ensureKindCluster,
+  planCluster: planKindCluster,
   async deleteCluster(ctx) {
     if (!(await listKindClusters(ctx)).includes(CLUSTER_NAME)) return { deleted: false };
     ctx.out.info(`deleting kind cluster ${CLUSTER_NAME} …`);

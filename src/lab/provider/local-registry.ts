@@ -4,6 +4,7 @@
  */
 import versions from "../../../versions.json" with { type: "json" };
 import type { Context } from "../../core/context.js";
+import { formatCommandLine } from "../../exec/command-line.js";
 import { DEFAULT_PORTS, type LabPorts, REGISTRY } from "../config.js";
 import { containerState } from "../docker.js";
 import { labPaths } from "../paths.js";
@@ -28,6 +29,9 @@ export function registryRunArgv(ports: LabPorts = DEFAULT_PORTS): string[] {
 }
 
 export const dockerRegistry: LocalRegistry = {
+  planEnsure: (ports) => [formatCommandLine(registryRunArgv(ports))],
+  planPushImage: (image) => [`docker build -t ${image} ${labPaths.app()}`, `docker push ${image}`],
+
   async ensure(ctx, ports) {
     const state = await containerState(ctx, REGISTRY.container);
     const where = `${REGISTRY.container} on 127.0.0.1:${ports.registry}`;

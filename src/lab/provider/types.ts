@@ -51,6 +51,10 @@ export interface LocalRegistry {
   ensure(ctx: Context, ports: LabPorts): Promise<string | undefined>;
   /** Builds app/ as `image` and pushes it unless the registry has this build; undefined when it has. */
   pushImage(ctx: Context, image: string, sourceHash: string): Promise<string | undefined>;
+  /** What ensure would run, for `up --dry-run`. */
+  planEnsure(ports: LabPorts): string[];
+  /** What pushImage would run, for `up --dry-run`. */
+  planPushImage(image: string): string[];
 }
 
 /** The node containers on this machine's Docker that chaos node-failure stops and starts. */
@@ -100,6 +104,10 @@ export interface ClusterProvider {
   registry: LocalRegistry | Unsupported;
   /** Creates or reuses the cluster. */
   ensureCluster(request: ClusterRequest): Promise<ClusterSetup | Unsupported>;
+  /** What ensureCluster would do, for `up --dry-run`; nodeCount for the step's wait line. */
+  planCluster(
+    request: Pick<ClusterRequest, "ctx" | "modelCache" | "ports">,
+  ): Promise<{ actions: string[]; nodeCount: number } | Unsupported>;
   /** Deletes the cluster this provider created; never a cluster it did not create. */
   deleteCluster(ctx: Context): Promise<ClusterDeletion | Unsupported>;
   nodeContainers: NodeContainers | Unsupported;
