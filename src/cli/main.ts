@@ -9,6 +9,7 @@ import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
+import { DEFAULT_PROVIDER, describeProviders } from "../lab/provider/index.js";
 import { detectPrefix, rewriteHints } from "./invocation.js";
 import { VERSION } from "./version.js";
 
@@ -184,7 +185,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     )
     .option("--repo-url <url>", "Git remote Argo CD reads instead of the published OCI artifact")
     .option("--revision <ref>", "Git revision for --repo-url (default HEAD)")
-    .option("--provider <name>", "kind (create the lab cluster) or existing (use --context as it is)", "kind")
+    .option("--provider <name>", describeProviders(), DEFAULT_PROVIDER.name)
     .option(
       "--timeout <duration>",
       "deadline for each wait (nodes Ready, Argo CD, Applications synced)",

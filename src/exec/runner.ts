@@ -22,6 +22,10 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Give the process the terminal (for sudo's password prompt); output is not captured. */
   interactive?: boolean;
+  /** What the call is for, as an imperative phrase ("create the kind cluster"): a failure reads "could not <purpose>: …". */
+  purpose?: string;
+  /** What to do when it fails, shown with the error. */
+  hint?: string;
 }
 
 export interface RunResult {

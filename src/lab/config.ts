@@ -4,6 +4,10 @@
  */
 import type { KubeClient } from "../kube/client.js";
 
+/**
+ * The kind provider's cluster and the context kind writes for it. Code that acts on "the lab's
+ * cluster" asks the provider (src/lab/provider/: contextName, detection) rather than these.
+ */
 export const CLUSTER_NAME = "sre-lab";
 export const KUBE_CONTEXT = `kind-${CLUSTER_NAME}`;
 

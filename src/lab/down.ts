@@ -7,7 +7,7 @@
 import type { Context } from "../core/context.js";
 import { throwIfAborted } from "../core/errors.js";
 import { ToolNotFoundError } from "../exec/runner.js";
-import { CLUSTER_NAME, KUBE_CONTEXT, REGISTRY } from "./config.js";
+import { CLUSTER_NAME, REGISTRY } from "./config.js";
 import {
   containerState,
   containersOnNetwork,
@@ -17,8 +17,15 @@ import {
   removeNetwork,
   requireDockerDaemon,
 } from "./docker.js";
-import { deleteKindCluster, listKindClusters } from "./kind.js";
 import { checkPurgeable, formatBytes, inspectModelCache, purgeModelCache } from "./model-cache.js";
+import { DEFAULT_PROVIDER } from "./provider/index.js";
+import { isUnsupported } from "./provider/types.js";
+
+/**
+ * `down` removes what `up` creates by default. It does not detect: a half-deleted or stopped cluster
+ * cannot answer, and kind itself finds its clusters by their node containers' labels.
+ */
+const LAB_PROVIDER = DEFAULT_PROVIDER;
 
 export interface DownOptions {
   /** Leave the registry container (and the images pushed to it) in place. */
@@ -52,6 +59,8 @@ export interface DownResult {
 }
 
 const KUBECTL_TIMEOUT_MS = 15_000;
+/** The context the lab's provider writes into the kubeconfig (kind-sre-lab). */
+const LAB_CONTEXT = LAB_PROVIDER.contextName({}) ?? "";
 
 export function describePart(entry: DownEntry): string {
   switch (entry.part) {
@@ -85,13 +94,14 @@ export async function runDown(ctx: Context, options: DownOptions): Promise<DownR
   // 1. The cluster. kind lists clusters from its node containers' labels, so a cluster whose deletion
   //    was interrupted still shows up here and the next run finishes it.
   throwIfAborted(ctx.signal);
-  if ((await listKindClusters(ctx)).includes(CLUSTER_NAME)) {
-    ctx.out.info(`deleting kind cluster ${CLUSTER_NAME} …`);
-    const nodes = await deleteKindCluster(ctx, CLUSTER_NAME, ctx.kubeTarget.kubeconfig);
+  const deletion = await LAB_PROVIDER.deleteCluster(ctx);
+  if (isUnsupported(deletion)) {
+    result.kept.push({ part: "cluster", name: CLUSTER_NAME, reason: deletion.unsupported });
+  } else if (deletion.deleted) {
     deleted({
       part: "cluster",
       name: CLUSTER_NAME,
-      ...(nodes.length > 0 ? { detail: `nodes ${nodes.join(", ")}` } : {}),
+      ...(deletion.nodes.length > 0 ? { detail: `nodes ${deletion.nodes.join(", ")}` } : {}),
     });
   } else {
     result.absent.push({ part: "cluster", name: CLUSTER_NAME });
@@ -102,12 +112,12 @@ export async function runDown(ctx: Context, options: DownOptions): Promise<DownR
   throwIfAborted(ctx.signal);
   const leftovers = await kubeconfigLeftovers(ctx);
   if (leftovers === undefined) {
-    ctx.out.warn(`kubectl not found: could not check the kubeconfig for leftover ${KUBE_CONTEXT} entries`);
+    ctx.out.warn(`kubectl not found: could not check the kubeconfig for leftover ${LAB_CONTEXT} entries`);
   } else if (leftovers.entries.length > 0) {
     await removeKubeconfigEntries(ctx, leftovers);
-    deleted({ part: "kubeconfig", name: KUBE_CONTEXT, detail: leftovers.entries.join(", ") });
+    deleted({ part: "kubeconfig", name: LAB_CONTEXT, detail: leftovers.entries.join(", ") });
   } else {
-    result.absent.push({ part: "kubeconfig", name: KUBE_CONTEXT });
+    result.absent.push({ part: "kubeconfig", name: LAB_CONTEXT });
   }
 
   // 3. The registry container (and the images in its anonymous volume).
@@ -165,7 +175,7 @@ interface KubeconfigView {
 }
 
 interface Leftovers {
-  /** e.g. ["context", "cluster", "user"]: the kinds of entry named KUBE_CONTEXT still present. */
+  /** e.g. ["context", "cluster", "user"]: the kinds of entry named LAB_CONTEXT still present. */
   entries: ("context" | "cluster" | "user" | "current-context")[];
 }
 
@@ -173,12 +183,14 @@ function kubeconfigArgs(ctx: Context): string[] {
   return ctx.kubeTarget.kubeconfig ? ["--kubeconfig", ctx.kubeTarget.kubeconfig] : [];
 }
 
-/** What is still named kind-sre-lab in the kubeconfig; undefined when kubectl is not installed. */
+/** What is still named LAB_CONTEXT (kind-sre-lab) in the kubeconfig; undefined when kubectl is not installed. */
 async function kubeconfigLeftovers(ctx: Context): Promise<Leftovers | undefined> {
   let stdout: string;
   try {
     ({ stdout } = await ctx.runner.run("kubectl", ["config", "view", "-o", "json", ...kubeconfigArgs(ctx)], {
       timeoutMs: KUBECTL_TIMEOUT_MS,
+      purpose: "read the kubeconfig",
+      hint: "is the kubeconfig valid YAML? kubectl config view says where it is not",
     }));
   } catch (error) {
     if (error instanceof ToolNotFoundError) return undefined;
@@ -186,9 +198,9 @@ async function kubeconfigLeftovers(ctx: Context): Promise<Leftovers | undefined>
   }
   const view = JSON.parse(stdout.trim() || "{}") as KubeconfigView;
   const named = (list: { name?: string }[] | null | undefined) =>
-    (list ?? []).some((item) => item.name === KUBE_CONTEXT);
+    (list ?? []).some((item) => item.name === LAB_CONTEXT);
   const entries: Leftovers["entries"] = [];
-  if (view["current-context"] === KUBE_CONTEXT) entries.push("current-context");
+  if (view["current-context"] === LAB_CONTEXT) entries.push("current-context");
   if (named(view.contexts)) entries.push("context");
   if (named(view.clusters)) entries.push("cluster");
   if (named(view.users)) entries.push("user");
@@ -198,14 +210,16 @@ async function kubeconfigLeftovers(ctx: Context): Promise<Leftovers | undefined>
 async function removeKubeconfigEntries(ctx: Context, leftovers: Leftovers): Promise<void> {
   const commands: Record<Leftovers["entries"][number], string[]> = {
     "current-context": ["config", "unset", "current-context"],
-    context: ["config", "delete-context", KUBE_CONTEXT],
-    cluster: ["config", "delete-cluster", KUBE_CONTEXT],
-    user: ["config", "delete-user", KUBE_CONTEXT],
+    context: ["config", "delete-context", LAB_CONTEXT],
+    cluster: ["config", "delete-cluster", LAB_CONTEXT],
+    user: ["config", "delete-user", LAB_CONTEXT],
   };
   for (const entry of leftovers.entries) {
     throwIfAborted(ctx.signal);
     await ctx.runner.run("kubectl", [...commands[entry], ...kubeconfigArgs(ctx)], {
       timeoutMs: KUBECTL_TIMEOUT_MS,
+      purpose: `remove the ${entry} entry ${LAB_CONTEXT} from the kubeconfig`,
+      hint: `remove it by hand: kubectl ${commands[entry].join(" ")}`,
     });
   }
 }

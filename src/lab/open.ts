@@ -11,16 +11,10 @@ import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import {
-  DEFAULT_PORTS,
-  GRAFANA_ADMIN_SECRET,
-  KUBE_CONTEXT,
-  type LabPorts,
-  labPortsOf,
-  NAMESPACES,
-} from "./config.js";
+import { DEFAULT_PORTS, GRAFANA_ADMIN_SECRET, type LabPorts, labPortsOf, NAMESPACES } from "./config.js";
 import { kubectlErrorLine, type PortForward, startPortForward } from "./port-forward.js";
-import { labUrl } from "./status.js";
+import { clusterFacts, isUnsupported, providerOf } from "./provider/index.js";
+import type { ExposedService } from "./provider/types.js";
 
 export const OPEN_TARGETS = ["grafana", "argocd", "prometheus", "app"] as const;
 export type OpenTarget = (typeof OPEN_TARGETS)[number];
@@ -107,15 +101,13 @@ export async function openTarget(ctx: Context, options: OpenOptions): Promise<Op
   throwIfAborted(ctx.signal);
 
   // The lab's own host ports are on its nodes' labels (up --host-port); another cluster has none.
-  const ports = kube.context === KUBE_CONTEXT ? await labPorts(kube) : DEFAULT_PORTS;
+  // Whether the cluster maps host ports at all is its provider's answer, read from the cluster.
+  const { ports, exposed } = await hostPorts(kube);
   const hostPort = ports[target];
-  if (
-    options.port === undefined &&
-    kube.context === KUBE_CONTEXT &&
-    (await ctx.host.canConnect?.(hostPort))
-  ) {
+  const mapped = exposed.find((service) => service.name === target && service.hostPort);
+  if (options.port === undefined && mapped && (await ctx.host.canConnect?.(hostPort))) {
     return {
-      result: { ...base, url: labUrl(target, ports), via: "host-port" },
+      result: { ...base, url: mapped.address, via: "host-port" },
       hold: async () => {},
       close: async () => {},
     };
@@ -138,13 +130,19 @@ export async function openTarget(ctx: Context, options: OpenOptions): Promise<Op
   };
 }
 
-async function labPorts(kube: KubeClient): Promise<LabPorts> {
+/** The host ports the lab was made with and where its provider says each UI answers. */
+async function hostPorts(kube: KubeClient): Promise<{ ports: LabPorts; exposed: ExposedService[] }> {
+  let nodes: KubeObject[];
   try {
-    return labPortsOf(await kube.list("v1", "Node"));
+    nodes = await kube.list("v1", "Node");
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
-    return DEFAULT_PORTS;
+    // Nodes unreadable (RBAC on another cluster): nothing says this is the lab; port-forward.
+    nodes = [];
   }
+  const provider = providerOf(clusterFacts(kube.context, nodes));
+  const ports = isUnsupported(provider.localNodes) ? DEFAULT_PORTS : labPortsOf(nodes);
+  return { ports, exposed: provider.exposed(ports) };
 }
 
 async function holdPortForward(ctx: Context, forward: PortForward, target: string): Promise<void> {

@@ -12,7 +12,7 @@ import { createOllamaClient } from "../ollama/client.js";
 import {
   CLUSTER_NAME,
   DEFAULT_PORTS,
-  EXPOSED,
+  type EXPOSED,
   hostPortUrl,
   KUBE_CONTEXT,
   type LabPorts,
@@ -21,6 +21,7 @@ import {
   NODE_ROLE_LABEL,
 } from "./config.js";
 import { startPortForward } from "./port-forward.js";
+import { clusterFacts, providerOf } from "./provider/index.js";
 
 export const LAB_MODEL = versions.models.ollama;
 
@@ -137,13 +138,11 @@ export async function getLabStatus(ctx: Context): Promise<LabStatus> {
       .filter((p): p is PodProblem => p !== undefined)
       .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
     model,
-    urls:
-      kube.context === KUBE_CONTEXT
-        ? (Object.keys(EXPOSED) as (keyof typeof EXPOSED)[]).map((name) => ({
-            name,
-            url: labUrl(name, labPortsOf(nodes)),
-          }))
-        : [],
+    // Only a provider whose nodes map host ports (kind) has URLs; read from the cluster, not assumed.
+    urls: providerOf(clusterFacts(kube.context, nodes))
+      .exposed(labPortsOf(nodes))
+      .filter((service) => service.hostPort)
+      .map((service) => ({ name: service.name, url: service.address })),
   };
 }
 

@@ -1,13 +1,16 @@
 /**
  * `sre-lab sync`: after editing manifests/, publish them again and point Argo CD at the new
  * revision, then wait until every Application runs it. With a Git source there is nothing to
- * publish: push to the remote and Argo CD picks it up.
+ * publish: push to the remote and Argo CD picks it up. Whether the cluster can read the lab's
+ * registry is its provider's answer, read from the cluster (context and nodes), whatever --context says.
  */
 import type { Context } from "../core/context.js";
 import { runSteps, type Step, type StepReport } from "../core/steps.js";
-import type { KubeObject } from "../kube/client.js";
-import { DEFAULT_PORTS, NAMESPACES, portsFromLabels } from "./config.js";
+import type { KubeClient, KubeObject } from "../kube/client.js";
+import { DEFAULT_PORTS, labPortsOf, NAMESPACES } from "./config.js";
 import { defaultModelCache } from "./paths.js";
+import { clusterFacts, DEFAULT_PROVIDER, providerOf } from "./provider/index.js";
+import { isUnsupported } from "./provider/types.js";
 import { createUpState } from "./up/flow.js";
 import { applicationsStep, publishStep, ROOT_APPLICATION, rootApplicationStep } from "./up/gitops.js";
 import type { UpState } from "./up/options.js";
@@ -24,27 +27,30 @@ export function syncSteps(): Step<UpState>[] {
 }
 
 export async function runSync(ctx: Context, options: { waitTimeoutMs: number }): Promise<SyncResult> {
-  const provider = ctx.kubeTarget.context ? "existing" : "kind";
-  const state = createUpState(ctx, {
-    yes: false,
-    persist: false,
-    sysctl: false,
-    recreate: false,
-    dryRun: false,
-    model: "phi3:mini",
-    skipModel: true,
-    modelCache: defaultModelCache(ctx.env),
-    provider,
-    waitTimeoutMs: options.waitTimeoutMs,
-    ports: { ...DEFAULT_PORTS },
-    portsExplicit: false,
-  });
-  const kube = await state.kube();
-  if (provider === "kind") {
-    // The registry's host port is the one the lab was made with (its nodes' labels).
-    const nodes = await kube.list("v1", "Node");
-    state.ports = portsFromLabels(nodes[0]?.metadata?.labels);
-  }
+  // Without --context, sync acts on the lab's own context; the provider is read from the cluster.
+  const kube = ctx.kubeTarget.context ? await ctx.kube() : await labClient(ctx);
+  const nodes = await kube.list("v1", "Node");
+  const provider = providerOf(clusterFacts(kube.context, nodes));
+  const state = createUpState(
+    ctx,
+    {
+      yes: false,
+      persist: false,
+      sysctl: false,
+      recreate: false,
+      dryRun: false,
+      model: "phi3:mini",
+      skipModel: true,
+      modelCache: defaultModelCache(ctx.env),
+      provider: provider.name,
+      waitTimeoutMs: options.waitTimeoutMs,
+      ports: { ...DEFAULT_PORTS },
+      portsExplicit: false,
+    },
+    kube,
+  );
+  // The registry's host port is the one the lab was made with (its nodes' labels).
+  if (!isUnsupported(provider.localNodes)) state.ports = labPortsOf(nodes);
   const root = await kube.find<
     KubeObject & {
       spec?: { source?: { repoURL?: string; helm?: { valuesObject?: { ollama?: { model?: string } } } } };
@@ -62,4 +68,15 @@ export async function runSync(ctx: Context, options: { waitTimeoutMs: number }):
   if (model) state.options.model = model;
   const steps = await runSteps(syncSteps(), state, ctx);
   return { steps };
+}
+
+/** A client for the context the default provider's lab lives in (kind-sre-lab). */
+async function labClient(ctx: Context): Promise<KubeClient> {
+  const { createKubeClient } = await import("../kube/client.js");
+  return createKubeClient({
+    kubeconfig: ctx.kubeTarget.kubeconfig,
+    context: DEFAULT_PROVIDER.contextName(ctx.kubeTarget),
+    env: ctx.env,
+    signal: ctx.signal,
+  });
 }

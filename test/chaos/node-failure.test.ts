@@ -184,6 +184,21 @@ describe("sre-lab chaos node-failure", () => {
     expect(world.tools.commandLines()).toEqual([]);
   });
 
+  it("refuses with the provider's reason when no node is the kind cluster's (an existing cluster)", async () => {
+    for (const node of world.api.list("v1", "Node")) {
+      world.api.update("v1", "Node", undefined, node.metadata?.name ?? "", (n: KubeObject) => {
+        n.spec = { providerID: `aws:///eu-west-1a/${n.metadata?.name}` };
+      });
+    }
+    const run = await runCli(["chaos", "node-failure"], { path: world.tools.path, env: world.env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "error: node-failure cannot stop a node here: the nodes of an existing cluster are not containers on this machine's Docker",
+    );
+    expect(run.stderr).toContain("hint: node-failure runs only against the lab's kind cluster");
+    expect(world.tools.commandLines()).toEqual([]);
+  });
+
   it("says so when docker stop fails, and points at reset", async () => {
     world.expectTools(inspect("running sre-lab\n"), {
       tool: "docker",

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { type FakeLab, startFakeLab } from "../support/fake-lab.js";
@@ -51,6 +52,55 @@ describe("sre-lab sync", () => {
     expect(second.stdout).toBe("Nothing changed: the lab already runs these manifests.\n");
     expect(lab.registry.mutatingRequests().length).toBe(writes);
     expect(lab.tools.calls()).toEqual([]);
+  });
+
+  it("--context kind-sre-lab is the lab: its nodes say kind, so sync publishes to the local registry", async () => {
+    lab = await startFakeLab();
+    seedRoot(lab, {
+      repoURL: "oci://sre-lab-registry:5000/sre-lab/manifests",
+      targetRevision: OLD,
+      path: "bootstrap",
+    });
+    const run = await runCli(["--context", "kind-sre-lab", "sync", "--timeout", "20s"], {
+      path: lab.tools.path,
+      env: lab.env,
+    });
+    expect(run.stderr).not.toContain("error:");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("The lab runs the edited manifests.\n");
+    const digest = lab.registry.manifest("sre-lab/manifests", "lab")?.digest;
+    expect(digest).toMatch(/^sha256:/);
+    expect(
+      lab.api.get<{ spec: { source: { targetRevision: string } } }>(
+        "argoproj.io/v1alpha1",
+        "Application",
+        "argocd",
+        "sre-lab",
+      )?.spec.source.targetRevision,
+    ).toBe(digest);
+    expect(lab.tools.calls()).toEqual([]);
+  });
+
+  it("--context another: the write guard first; past it, an existing cluster still cannot read the lab's registry", async () => {
+    lab = await startFakeLab();
+    seedRoot(lab, {
+      repoURL: "oci://sre-lab-registry:5000/sre-lab/manifests",
+      targetRevision: OLD,
+      path: "bootstrap",
+    });
+    const env = {
+      ...lab.env,
+      KUBECONFIG: lab.api.writeKubeconfig(join(lab.home, "staging"), { context: "staging" }),
+    };
+    const refused = await runCli(["--context", "staging", "sync"], { path: lab.tools.path, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('sre-lab sync would write to context "staging"');
+    const run = await runCli(["--context", "staging", "sync", "--yes"], { path: lab.tools.path, env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: an existing cluster cannot read the lab's local registry");
+    expect(run.stderr).toContain("hint: point Argo CD at a Git remote");
+    expect(lab.registry.mutatingRequests()).toEqual([]);
+    expect(lab.api.writeRequests()).toEqual([]);
   });
 
   it("with a Git source, says to push instead of publishing anything", async () => {

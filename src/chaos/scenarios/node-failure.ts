@@ -7,18 +7,20 @@
  * and waits for the node to be Ready.
  *
  * Only the worker labelled sre-lab.dev/role=apps is ever stopped: never the control plane, and never
- * the AI worker that runs Ollama (diagnose needs it). The node must be a node of the kind cluster
- * sre-lab by its providerID and by the container's kind label, so another cluster is never touched.
+ * the AI worker that runs Ollama (diagnose needs it). The lab's provider, read from the cluster,
+ * owns the node containers: for kind the node must be a node of the kind cluster sre-lab by its
+ * providerID and by the container's kind label (src/lab/provider/kind.ts), so another cluster is
+ * never touched; a provider without node containers refuses with its reason.
  */
 import { DeadlineError, InterruptedError, SreLabError } from "../../core/errors.js";
 import { formatDuration } from "../../exec/runner.js";
-import { CLUSTER_NAME, NODE_ROLE_LABEL } from "../../lab/config.js";
+import { NODE_ROLE_LABEL } from "../../lab/config.js";
+import { detectProvider, isUnsupported } from "../../lab/provider/index.js";
+import type { NodeContainers } from "../../lab/provider/types.js";
 import { describePods, notSeen, TARGET } from "../lab.js";
 import { condition, firstLine, isPodReady, type NodeObject, nameOf, type Pod, timeText } from "../objects.js";
 import type { ChaosRun, Injection, Scenario, Verification } from "../types.js";
 
-const KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster";
-const DOCKER_TIMEOUT_MS = 90_000;
 export const NODE_READY_TIMEOUT_MS = 180_000;
 /** The role of the worker this scenario stops. */
 export const STOPPED_ROLE = "apps";
@@ -38,6 +40,7 @@ export const nodeFailureScenario: Scenario = {
   ],
 
   async inject(run) {
+    const containers = await labNodeContainers(run);
     const node = await appsWorker(run);
     const name = nameOf(node);
     if (condition(node, "Ready")?.status !== "True") {
@@ -45,7 +48,7 @@ export const nodeFailureScenario: Scenario = {
         hint: "restore the lab first: sre-lab chaos reset (it starts stopped node containers)",
       });
     }
-    await requireKindContainer(run, name, "running");
+    await containers.containerOf(run.runner, node, "running");
     const pods = await run.kube.list<Pod>("v1", "Pod", { fieldSelector: `spec.nodeName=${name}` });
     const affected = pods
       .filter(
@@ -55,7 +58,7 @@ export const nodeFailureScenario: Scenario = {
       )
       .sort((a, b) => nameOf(a).localeCompare(nameOf(b)))[0];
     try {
-      await run.runner.run("docker", ["stop", name], { timeoutMs: DOCKER_TIMEOUT_MS });
+      await containers.stop(run.runner, name);
     } catch (error) {
       if (error instanceof SreLabError && !(error instanceof InterruptedError)) {
         throw new SreLabError(`docker stop ${name} failed: ${error.message}`, {
@@ -72,34 +75,30 @@ export const nodeFailureScenario: Scenario = {
         `${pods.length} pod${pods.length === 1 ? " was" : "s were"} running on it${affected ? `, among them ${TARGET.namespace}/${nameOf(affected)}` : ""}`,
       ],
       verify: (run, deadlineAt) => verifyNodeDown(run, name, affected, pods.length, deadlineAt),
-      revert: async (run) => startNodes(run, [name]),
+      revert: async (run) => startNodes(run, containers, [name]),
     };
     return injection;
   },
 
   async revert(run) {
-    const result = await run.runner.run(
-      "docker",
-      [
-        "ps",
-        "--all",
-        "--filter",
-        `label=${KIND_CLUSTER_LABEL}=${CLUSTER_NAME}`,
-        "--filter",
-        "status=exited",
-        "--format",
-        "{{.Names}}",
-      ],
-      { timeoutMs: DOCKER_TIMEOUT_MS },
-    );
-    const stopped = result.stdout
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l !== "")
-      .sort();
-    return startNodes(run, stopped);
+    const containers = await labNodeContainers(run);
+    return startNodes(run, containers, await containers.stopped(run.runner));
   },
 };
+
+/** The node containers of the lab's provider, read from the cluster; an error with its reason when it has none. */
+async function labNodeContainers(run: ChaosRun): Promise<NodeContainers> {
+  const provider = await detectProvider(run.kube);
+  const { nodeContainers } = provider;
+  if (isUnsupported(nodeContainers)) {
+    throw new SreLabError(`node-failure cannot stop a node here: ${nodeContainers.unsupported}`, {
+      hint:
+        nodeContainers.hint ??
+        "node-failure needs the lab's kind cluster (sre-lab up creates the apps worker)",
+    });
+  }
+  return nodeContainers;
+}
 
 async function appsWorker(run: ChaosRun): Promise<NodeObject> {
   const nodes = await run.kube.list<NodeObject>("v1", "Node", {
@@ -111,44 +110,7 @@ async function appsWorker(run: ChaosRun): Promise<NodeObject> {
       hint: "node-failure needs the lab's kind cluster (sre-lab up creates the apps worker)",
     });
   }
-  const expected = `kind://docker/${CLUSTER_NAME}/${nameOf(node)}`;
-  if (node.spec?.providerID !== expected) {
-    throw new SreLabError(`node ${nameOf(node)} is not a node of the kind cluster ${CLUSTER_NAME}`, {
-      details: `providerID: ${node.spec?.providerID ?? "(none)"}, expected ${expected}`,
-      hint: "node-failure stops kind node containers on this machine; it runs only against the lab's kind cluster",
-    });
-  }
   return node;
-}
-
-/** The container exists, is the kind cluster's, and is in `state`. */
-async function requireKindContainer(run: ChaosRun, name: string, state: string): Promise<void> {
-  const result = await run.runner.run(
-    "docker",
-    [
-      "container",
-      "inspect",
-      "--format",
-      `{{.State.Status}} {{index .Config.Labels "${KIND_CLUSTER_LABEL}"}}`,
-      name,
-    ],
-    { timeoutMs: DOCKER_TIMEOUT_MS, allowFailure: true },
-  );
-  const [status, cluster] = result.stdout.trim().split(/\s+/);
-  if (result.exitCode !== 0 || cluster !== CLUSTER_NAME) {
-    throw new SreLabError(
-      `no container ${name} of the kind cluster ${CLUSTER_NAME} on this machine's Docker`,
-      {
-        details: firstLine(result.stderr) || `docker says: ${result.stdout.trim() || "(nothing)"}`,
-        hint: "node-failure needs the lab's kind cluster on this machine's Docker (is Docker running?)",
-      },
-    );
-  }
-  if (status !== state) {
-    throw new SreLabError(`the kind node container ${name} is ${status}, not ${state}`, {
-      hint: "restore the lab first: sre-lab chaos reset",
-    });
-  }
 }
 
 async function verifyNodeDown(
@@ -237,10 +199,10 @@ function describeReady(node: NodeObject): string {
 }
 
 /** docker start each container, then wait for each node to be Ready again. */
-async function startNodes(run: ChaosRun, names: string[]): Promise<string[]> {
+async function startNodes(run: ChaosRun, containers: NodeContainers, names: string[]): Promise<string[]> {
   const done: string[] = [];
   for (const name of names) {
-    await run.runner.run("docker", ["start", name], { timeoutMs: DOCKER_TIMEOUT_MS });
+    await containers.start(run.runner, name);
     done.push(`started the kind node container ${name} (docker start ${name})`);
   }
   for (const name of names) {

@@ -1,7 +1,6 @@
 /** `sre-lab sync`: republish manifests/ and wait for Argo CD to roll the change out. */
 import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
-import { KUBE_CONTEXT } from "../../lab/config.js";
 import { runSync } from "../../lab/sync.js";
 import { guardClusterWrite, kubeWriteTarget, syncWrites } from "../../lab/write-guard.js";
 import type { OutputFormat } from "../main.js";
@@ -15,8 +14,9 @@ export interface SyncFlags {
 
 export async function syncCommand(ctx: Context, flags: SyncFlags): Promise<void> {
   const waitTimeoutMs = parseDuration(flags.timeout);
-  // Without --context, sync acts on the lab's own context (kind-sre-lab).
-  if (ctx.kubeTarget.context !== undefined && ctx.kubeTarget.context !== KUBE_CONTEXT) {
+  // Without --context, sync acts on the lab's own context (kind-sre-lab); with one, the write guard
+  // decides first (it lets the lab's context through without a word).
+  if (ctx.kubeTarget.context !== undefined) {
     await guardClusterWrite(
       ctx,
       kubeWriteTarget(await ctx.kube()),

@@ -7,6 +7,7 @@ import type { Styler } from "../../core/output.js";
 import type { PlanEntry } from "../../core/steps.js";
 import { DEFAULT_PORTS, isLabPortName, LAB_PORT_NAMES, type LabPorts } from "../../lab/config.js";
 import { defaultModelCache } from "../../lab/paths.js";
+import { isUnsupported, providerNamed } from "../../lab/provider/index.js";
 import type { UpSummary } from "../../lab/up/flow.js";
 import type { UpOptions } from "../../lab/up/options.js";
 import type { OutputFormat } from "../main.js";
@@ -64,11 +65,7 @@ export function parseHostPorts(specs: string[] = []): LabPorts {
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9._-]+)?$/;
 
 export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
-  if (flags.provider !== "kind" && flags.provider !== "existing") {
-    throw new UsageError(`unknown provider "${flags.provider}"`, {
-      hint: "use --provider kind (default) or existing",
-    });
-  }
+  const provider = providerNamed(flags.provider);
   if (flags.revision && !flags.repoUrl) {
     throw new UsageError("--revision needs --repo-url", {
       hint: "pass the Git remote Argo CD should read: --repo-url URL",
@@ -79,23 +76,20 @@ export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
       hint: "use an https://, ssh:// or git@ Git URL",
     });
   }
-  if (flags.provider === "existing" && !ctx.kubeTarget.context) {
-    throw new UsageError("--provider existing needs --context", {
-      hint: "name the cluster explicitly, e.g. sre-lab up --provider existing --context my-lab --repo-url URL",
+  if (provider.needsContext && !ctx.kubeTarget.context) {
+    throw new UsageError(`--provider ${provider.name} needs --context`, {
+      hint: `name the cluster explicitly, e.g. sre-lab up --provider ${provider.name} --context my-lab --repo-url URL`,
     });
   }
-  if (flags.provider === "existing" && !flags.repoUrl) {
+  if (isUnsupported(provider.registry) && !flags.repoUrl) {
     // Checked here, not at the publish step: a dry run must fail the same way the real run would.
-    throw new UsageError(
-      "--provider existing needs --repo-url: an existing cluster cannot read the lab's local registry",
-      {
-        hint: "point Argo CD at a Git remote: sre-lab up --provider existing --context NAME --repo-url URL",
-      },
-    );
+    throw new UsageError(`--provider ${provider.name} needs --repo-url: ${provider.registry.unsupported}`, {
+      hint: `point Argo CD at a Git remote: sre-lab up --provider ${provider.name}${provider.needsContext ? " --context NAME" : ""} --repo-url URL`,
+    });
   }
-  if (flags.provider === "existing" && flags.hostPort?.length) {
+  if (isUnsupported(provider.localNodes) && flags.hostPort?.length) {
     throw new UsageError("--host-port is for the lab's own kind cluster", {
-      hint: "an existing cluster keeps its own ports; use sre-lab open to reach the UIs",
+      hint: provider.localNodes.hint ?? "use sre-lab open to reach the UIs",
     });
   }
   if (!MODEL_NAME.test(flags.model)) {
@@ -119,7 +113,7 @@ export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
     modelCache,
     repoUrl: flags.repoUrl,
     revision: flags.revision,
-    provider: flags.provider,
+    provider: provider.name,
     waitTimeoutMs: parseDuration(flags.timeout),
     ports: parseHostPorts(flags.hostPort),
     portsExplicit: (flags.hostPort?.length ?? 0) > 0,
@@ -150,14 +144,15 @@ export function renderPlan(plan: PlanEntry[]): string {
 }
 
 /**
- * The write guard for `--provider existing` (the kind provider writes only to the lab it creates).
+ * The write guard for a provider that works on the user's --context (existing); the kind provider
+ * writes only to the lab it creates.
  * A dry run asks nothing and contacts no cluster: it says what a real run would need.
  */
 async function guardExisting(ctx: Context, flags: UpFlags, options: UpOptions): Promise<string | undefined> {
-  if (options.provider !== "existing") return undefined;
+  if (!providerNamed(options.provider).needsContext) return undefined;
   const guard = await import("../../lab/write-guard.js");
   const plan = {
-    command: "sre-lab up --provider existing",
+    command: `sre-lab up --provider ${options.provider}`,
     verb: "write to",
     writes: guard.gitopsWrites(),
   };

@@ -9,15 +9,14 @@ import { InterruptedError, SreLabError } from "../../core/errors.js";
 import { type PlanEntry, planSteps, runSteps, type Step, type StepReport } from "../../core/steps.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import {
-  EXPOSED,
+  type EXPOSED,
   HOST_PORT_LABEL_PREFIX,
-  hostPortUrl,
-  KUBE_CONTEXT,
   type LabPorts,
   NAMESPACES,
   portsFromLabels,
 } from "../config.js";
-import { kubeconfigWriteTarget } from "../kubeconfig.js";
+import { providerNamed } from "../provider/index.js";
+import { isUnsupported } from "../provider/types.js";
 import { clusterStep } from "./cluster.js";
 import { applicationsStep, argoCdStep, publishStep, rootApplicationStep } from "./gitops.js";
 import { sysctlStep } from "./host.js";
@@ -58,7 +57,10 @@ function preflightStep(): Step<UpState> {
       return [...actions, ...checks.map((c) => `${mark[c.status]} ${c.title}: ${c.detail}`)];
     },
     async run(state) {
-      if (state.options.provider === "existing") {
+      const { localNodes, needsContext } = state.provider;
+      if (isUnsupported(localNodes)) {
+        // Nothing of this machine to check, and a cluster the provider creates is not there yet.
+        if (!needsContext) return { status: "skipped", detail: localNodes.unsupported };
         const kube = await state.kube();
         await kube.list("v1", "Node");
         return { status: "done", detail: `cluster at ${kube.server} answers (context ${kube.context})` };
@@ -96,7 +98,7 @@ async function existingLabPorts(state: UpState): Promise<LabPorts> {
     const { createKubeClient } = await import("../../kube/client.js");
     const kube = await createKubeClient({
       kubeconfig: state.ctx.kubeTarget.kubeconfig,
-      context: KUBE_CONTEXT,
+      context: state.provider.contextName(state.ctx.kubeTarget),
       env: state.ctx.env,
       signal: state.ctx.signal,
     });
@@ -130,16 +132,19 @@ export function upSteps(): Step<UpState>[] {
 export function kubectlTarget(ctx: Context, options: UpOptions): string[] {
   const target: string[] = [];
   if (ctx.kubeTarget.kubeconfig) target.push("--kubeconfig", ctx.kubeTarget.kubeconfig);
-  const context = options.provider === "kind" ? KUBE_CONTEXT : ctx.kubeTarget.context;
+  const context = providerNamed(options.provider).contextName(ctx.kubeTarget);
   if (context) target.push("--context", context);
   return target;
 }
 
-export function createUpState(ctx: Context, options: UpOptions): UpState {
-  let kube: Promise<KubeClient> | undefined;
+/** `client`: a client for the provider's cluster the caller already has (sync's, from detection). */
+export function createUpState(ctx: Context, options: UpOptions, client?: KubeClient): UpState {
+  let kube: Promise<KubeClient> | undefined = client ? Promise.resolve(client) : undefined;
+  const provider = providerNamed(options.provider);
   return {
     ctx,
     options,
+    provider,
     kubectlTarget: kubectlTarget(ctx, options),
     ports: { ...options.ports },
     credentials: {},
@@ -147,7 +152,7 @@ export function createUpState(ctx: Context, options: UpOptions): UpState {
       kube ??= import("../../kube/client.js").then(({ createKubeClient }) =>
         createKubeClient({
           kubeconfig: ctx.kubeTarget.kubeconfig,
-          context: options.provider === "kind" ? KUBE_CONTEXT : ctx.kubeTarget.context,
+          context: provider.contextName(ctx.kubeTarget),
           env: ctx.env,
           signal: ctx.signal,
         }),
@@ -184,12 +189,12 @@ export async function runUp(ctx: Context, options: UpOptions): Promise<UpSummary
   const argocdPassword = argocd?.data?.password
     ? Buffer.from(argocd.data.password, "base64").toString("utf8")
     : undefined;
-  const mapped = options.provider === "kind";
-  const url = (name: keyof typeof EXPOSED) =>
-    mapped ? hostPortUrl(name, state.ports) : `sre-lab open ${name}`;
+  const exposed = state.provider.exposed(state.ports);
+  const url = (name: keyof typeof EXPOSED) => exposed.find((s) => s.name === name)?.address ?? "";
+  const kubeconfig = state.provider.kubeconfigFile(ctx);
   return {
     context: kube.context,
-    ...(mapped ? { kubeconfig: kubeconfigWriteTarget(ctx) } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
     steps,
     urls: [
       {
@@ -227,14 +232,13 @@ export async function planUp(
 ): Promise<{ plan: PlanEntry[]; blocking?: unknown }> {
   const state = createUpState(ctx, options);
   const plan = await planSteps(upSteps(), state);
-  if (options.provider === "kind") {
+  const exposed = state.provider.exposed(state.ports).filter((service) => service.hostPort);
+  if (exposed.length > 0) {
     plan.push({
       step: "Where the lab answers (127.0.0.1 only; --host-port NAME=PORT changes a port)",
       actions: [
-        ...(Object.keys(EXPOSED) as (keyof typeof EXPOSED)[]).map(
-          (name) => `${name} ${hostPortUrl(name, state.ports)}`,
-        ),
-        `registry 127.0.0.1:${state.ports.registry}`,
+        ...exposed.map((service) => `${service.name} ${service.address}`),
+        ...(isUnsupported(state.provider.registry) ? [] : [`registry 127.0.0.1:${state.ports.registry}`]),
       ],
     });
   }

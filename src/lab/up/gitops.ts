@@ -14,6 +14,7 @@ import { formatDuration } from "../../exec/runner.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { GRAFANA_ADMIN_SECRET, NAMESPACES } from "../config.js";
 import { labPaths } from "../paths.js";
+import { isUnsupported } from "../provider/types.js";
 import type { UpState } from "./options.js";
 
 export const ROOT_APPLICATION = "sre-lab";
@@ -47,9 +48,10 @@ export function publishStep(): Step<UpState> {
           detail: `Argo CD reads ${options.repoUrl} at ${state.source.targetRevision}`,
         };
       }
-      if (options.provider === "existing") {
-        throw new UsageError("an existing cluster cannot read the lab's local registry", {
-          hint: "point Argo CD at a Git remote: --repo-url URL --revision REF",
+      const { registry } = state.provider;
+      if (isUnsupported(registry)) {
+        throw new UsageError(registry.unsupported, {
+          hint: registry.hint ?? "point Argo CD at a Git remote: --repo-url URL --revision REF",
         });
       }
       const [{ publishArtifact, DEFAULT_REPOSITORY }, { argoCdOciSource }] = await Promise.all([
@@ -158,7 +160,11 @@ export function argoCdStep(): Step<UpState> {
       if (!installed) {
         handle.progress("applying the pinned install manifest (server-side)");
         const [file, ...args] = argoCdInstallArgv(state.kubectlTarget);
-        await ctx.runner.run(file!, args, { timeoutMs: 600_000 });
+        await ctx.runner.run(file!, args, {
+          timeoutMs: 600_000,
+          purpose: `install Argo CD ${versions.argocd.version}`,
+          hint: "kubectl's message above names the object it could not apply; sre-lab up again retries",
+        });
       }
       await waitForArgoCd(kube, state.options.waitTimeoutMs, (text) => handle.progress(text));
       const secret = await ensureGrafanaSecret(kube);

@@ -3,12 +3,14 @@
  * inside its VM through a short-lived privileged container (the limits that matter live there).
  */
 
-import versions from "../../../versions.json" with { type: "json" };
 import { InterruptedError, SreLabError, UsageError } from "../../core/errors.js";
 import type { Step } from "../../core/steps.js";
 import { formatCommandLine } from "../../exec/command-line.js";
 import { CommandFailedError } from "../../exec/runner.js";
 import { INOTIFY_LIMITS } from "../config.js";
+import { nodeImageSysctlArgv, runNodeImageSysctl } from "../kind.js";
+import { providerNamed } from "../provider/index.js";
+import { isUnsupported } from "../provider/types.js";
 import type { UpState } from "./options.js";
 
 const KEYS = Object.keys(INOTIFY_LIMITS) as (keyof typeof INOTIFY_LIMITS)[];
@@ -22,24 +24,13 @@ export function persistFileContent(): string {
   return `# Written by sre-lab up: the lab's Prometheus, Argo CD and kubelets need more inotify watches.\n${KEYS.map((k) => `${k} = ${INOTIFY_LIMITS[k]}`).join("\n")}\n`;
 }
 
-/**
- * Docker Desktop: sysctl inside its VM, through a throw-away container of the node image (already
- * pulled for the cluster). The image's ENTRYPOINT is kind's `/usr/local/bin/entrypoint /sbin/init`,
- * so arguments after the image would reach init, not sysctl: `--entrypoint sysctl` replaces it.
- * Writing needs --privileged (/proc/sys is read-only in a container); reading does not.
- */
+/** Docker Desktop: the sysctl run in its VM through the kind node image (../kind.ts). */
 export function desktopSysctlArgv(mode: "read" | "write"): string[] {
-  const sysctlArgs = mode === "read" ? ["-n", ...KEYS] : sysctlWriteArgs().slice(1);
-  return [
-    "docker",
-    "run",
-    "--rm",
-    ...(mode === "write" ? ["--privileged"] : []),
-    "--entrypoint",
-    "sysctl",
-    versions.kindNodeImage,
-    ...sysctlArgs,
-  ];
+  return nodeImageSysctlArgv(desktopSysctlArgs(mode), mode === "write");
+}
+
+function desktopSysctlArgs(mode: "read" | "write"): string[] {
+  return mode === "read" ? ["-n", ...KEYS] : sysctlWriteArgs().slice(1);
 }
 
 /** The command the user is shown (and asked about) before anything runs. */
@@ -62,8 +53,9 @@ export function sysctlStep(): Step<UpState> {
   return {
     id: "sysctl",
     title: "Host inotify limits",
-    async plan({ options, doctor }) {
-      if (!options.sysctl || options.provider !== "kind") return ["skipped"];
+    async plan({ options, doctor, provider }) {
+      if (!options.sysctl) return ["skipped (--no-sysctl)"];
+      if (isUnsupported(provider.localNodes)) return [`skipped: ${provider.localNodes.unsupported}`];
       return doctor?.facts.dockerDesktop === true
         ? [`if too low in Docker Desktop's VM: ${formatCommandLine(desktopSysctlArgv("write"))}`]
         : [
@@ -74,24 +66,27 @@ export function sysctlStep(): Step<UpState> {
       const { ctx, options } = state;
       if (!options.sysctl)
         return { status: "skipped", detail: "left as they are (--no-sysctl, or declined)" };
-      if (options.provider === "existing") return { status: "skipped", detail: "not a local kind cluster" };
+      const { localNodes } = state.provider;
+      if (isUnsupported(localNodes)) return { status: "skipped", detail: localNodes.unsupported };
       const desktop = state.doctor?.facts.dockerDesktop === true;
       if (!desktop && ctx.host.platform !== "linux") {
         return { status: "skipped", detail: `not needed on ${ctx.host.platform}` };
       }
       const read: Reader = async () => {
-        const argv = desktop ? desktopSysctlArgv("read") : ["sysctl", "-n", ...KEYS];
-        const result = await ctx.runner.run(argv[0]!, argv.slice(1), {
-          timeoutMs: desktop ? 300_000 : 10_000,
-        });
+        const result = desktop
+          ? await runNodeImageSysctl(ctx.runner, desktopSysctlArgs("read"), false)
+          : await ctx.runner.run("sysctl", ["-n", ...KEYS], {
+              timeoutMs: 10_000,
+              purpose: "read the inotify limits",
+              hint: "pass --no-sysctl to leave the limits as they are",
+            });
         return result.stdout.trim().split(/\s+/).map(Number);
       };
       const before = await read();
       if (lowKeys(before).length === 0) return { status: "skipped", detail: `already ${format(before)}` };
 
       if (desktop) {
-        const [file, ...args] = desktopSysctlArgv("write");
-        await ctx.runner.run(file!, args, { timeoutMs: 300_000 });
+        await runNodeImageSysctl(ctx.runner, desktopSysctlArgs("write"), true);
       } else {
         if (!options.yes) {
           // The interactive confirmation happens before the task list starts (see confirmHostChanges).
@@ -100,11 +95,17 @@ export function sysctlStep(): Step<UpState> {
           });
         }
         try {
-          await ctx.runner.run("sudo", ["-n", ...sysctlWriteArgs()], { timeoutMs: 30_000 });
+          await ctx.runner.run("sudo", ["-n", ...sysctlWriteArgs()], {
+            timeoutMs: 30_000,
+            purpose: "raise the inotify limits",
+            hint: `run \`${sudoCommandLine(options.persist)}\` yourself, or pass --no-sysctl`,
+          });
           if (options.persist) {
             await ctx.runner.run("sudo", ["-n", "tee", PERSIST_FILE], {
               input: persistFileContent(),
               timeoutMs: 30_000,
+              purpose: `write ${PERSIST_FILE}`,
+              hint: `run \`${sudoCommandLine(options.persist)}\` yourself, or pass --no-sysctl`,
             });
           }
         } catch (error) {
@@ -163,20 +164,29 @@ export async function confirmHostChanges(
     dockerDesktop ||
     !options.sysctl ||
     options.yes ||
-    options.provider !== "kind" ||
+    isUnsupported(providerNamed(options.provider).localNodes) ||
     ctx.host.platform !== "linux" ||
     !ctx.confirm
   ) {
     return options;
   }
-  const read = await ctx.runner.run("sysctl", ["-n", ...KEYS], { timeoutMs: 10_000, allowFailure: true });
+  const read = await ctx.runner.run("sysctl", ["-n", ...KEYS], {
+    timeoutMs: 10_000,
+    allowFailure: true,
+    purpose: "read the inotify limits",
+  });
   const values = read.stdout.trim().split(/\s+/).map(Number);
   if (read.exitCode !== 0 || lowKeys(values).length === 0) return options;
   ctx.out.info(`The lab needs higher inotify limits (now ${format(values)}). This needs root:`);
   ctx.out.info(`  ${sudoCommandLine(options.persist)}`);
   if (await untilInterrupted(ctx.confirm("Run it with sudo now?"), ctx.signal)) {
     // Cache sudo's credentials while the terminal is ours; the step then uses `sudo -n`.
-    await ctx.runner.run("sudo", ["-v"], { interactive: true, timeoutMs: 120_000 });
+    await ctx.runner.run("sudo", ["-v"], {
+      interactive: true,
+      timeoutMs: 120_000,
+      purpose: "ask sudo for your password",
+      hint: `run \`${sudoCommandLine(options.persist)}\` yourself, or pass --no-sysctl`,
+    });
     return { ...options, yes: true };
   }
   ctx.out.warn(

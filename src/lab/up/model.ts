@@ -8,7 +8,7 @@ import { InterruptedError } from "../../core/errors.js";
 import type { Step } from "../../core/steps.js";
 import { formatCommandLine } from "../../exec/command-line.js";
 import type { OllamaClient } from "../../ollama/client.js";
-import { KUBE_CONTEXT, NAMESPACES } from "../config.js";
+import { NAMESPACES } from "../config.js";
 import { formatBytes } from "../model-cache.js";
 import { portForwardArgs, startPortForward } from "../port-forward.js";
 import type { UpState } from "./options.js";
@@ -27,14 +27,14 @@ export function modelStep(): Step<UpState> {
   return {
     id: "model",
     title: "Model",
-    async plan({ ctx, options }) {
+    async plan({ ctx, options, provider }) {
       if (options.skipModel) return ["skipped (--skip-model)"];
       const forward = portForwardArgs(ctx, {
         namespace: NAMESPACES.ollama,
         service: "ollama",
         servicePort: 11434,
         localPort: 0,
-        context: options.provider === "kind" ? KUBE_CONTEXT : (ctx.kubeTarget.context ?? ""),
+        context: provider.contextName(ctx.kubeTarget) ?? "",
         readyTimeoutMs: 0,
       });
       return [

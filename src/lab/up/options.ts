@@ -3,6 +3,7 @@ import type { Context } from "../../core/context.js";
 import type { DoctorReport } from "../../doctor/checks.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { LabPorts } from "../config.js";
+import type { ClusterProvider } from "../provider/types.js";
 
 export interface UpOptions {
   /** Run sudo non-interactively for host changes (sysctl). */
@@ -21,8 +22,8 @@ export interface UpOptions {
   /** A real Git remote for Argo CD instead of the published OCI artifact. */
   repoUrl?: string | undefined;
   revision?: string | undefined;
-  /** `kind` (default) creates the lab cluster; `existing` uses --context as it is. */
-  provider: "kind" | "existing";
+  /** The name of the cluster provider (src/lab/provider/index.ts): kind (default), existing. */
+  provider: string;
   /** Deadline for each wait: nodes Ready, Argo CD ready, Applications Synced and Healthy. */
   waitTimeoutMs: number;
   /** Host ports for the UIs and the registry (DEFAULT_PORTS with any --host-port applied). */
@@ -40,6 +41,8 @@ export interface GitOpsSource {
 export interface UpState {
   ctx: Context;
   options: UpOptions;
+  /** The provider options.provider names: what the steps ask instead of comparing names. */
+  provider: ClusterProvider;
   /** The Kubernetes client for the lab's context, created after the cluster exists. */
   kube(): Promise<KubeClient>;
   /** kubectl's --context/--kubeconfig for the lab. */
