@@ -9,7 +9,7 @@ import { runSteps, type Step, type StepReport } from "../../cli/tasks.js";
 import type { Context } from "../../core/context.js";
 import { InterruptedError, SreLabError } from "../../core/errors.js";
 import { formatCommandLine } from "../../exec/command-line.js";
-import type { KubeClient, KubeObject } from "../../kube/client.js";
+import type { KubeObject } from "../../kube/client.js";
 import {
   CLUSTER_NAME,
   EXPOSED,
@@ -91,14 +91,8 @@ function preflightStep(): Step<UpState> {
 /** The host ports the existing lab's nodes were made with; the current ones when they cannot be read. */
 async function existingLabPorts(state: UpState): Promise<LabPorts> {
   try {
-    // Not state.kube(): a failure here must not stay cached for the steps that follow.
-    const { createKubeClient } = await import("../../kube/client.js");
-    const kube = await createKubeClient({
-      kubeconfig: state.ctx.kubeTarget.kubeconfig,
-      context: KUBE_CONTEXT,
-      env: state.ctx.env,
-      signal: state.ctx.signal,
-    });
+    // Not state.kube(): this runs before kind may (re)write the context; nothing here is kept.
+    const kube = await state.ctx.kubeFor(KUBE_CONTEXT, { fresh: true });
     const nodes = await kube.list("v1", "Node");
     const labelled = nodes.find((n) =>
       Object.keys(n.metadata?.labels ?? {}).some((k) => k.startsWith(HOST_PORT_LABEL_PREFIX)),
@@ -135,24 +129,13 @@ export function kubectlTarget(ctx: Context, options: UpOptions): string[] {
 }
 
 export function createUpState(ctx: Context, options: UpOptions): UpState {
-  let kube: Promise<KubeClient> | undefined;
   return {
     ctx,
     options,
     kubectlTarget: kubectlTarget(ctx, options),
     ports: { ...options.ports },
     credentials: {},
-    kube: () => {
-      kube ??= import("../../kube/client.js").then(({ createKubeClient }) =>
-        createKubeClient({
-          kubeconfig: ctx.kubeTarget.kubeconfig,
-          context: options.provider === "kind" ? KUBE_CONTEXT : ctx.kubeTarget.context,
-          env: ctx.env,
-          signal: ctx.signal,
-        }),
-      );
-      return kube;
-    },
+    kube: () => (options.provider === "kind" ? ctx.kubeFor(KUBE_CONTEXT) : ctx.kube()),
   };
 }
 
