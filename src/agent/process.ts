@@ -1,14 +1,16 @@
 /**
  * The agent as a process: settings from the environment, the in-cluster API client, Prometheus and
- * Ollama by their cluster DNS names, and every event written to stdout as one NDJSON line. Returns
+ * Ollama by their cluster DNS names, and every event written to stdout as one NDJSON line. This is
+ * the agent's composition root (it has no CLI context): the only place it creates its clients, which
+ * it passes to the diagnosis explicitly. Returns
  * the exit code: 0 when the diagnosis finished (with or without the model's answer), 2 when the
  * pod cannot be diagnosed (not found), 1 for other failures, 130 when stopped.
  */
 import { ExitCode, InterruptedError, SreLabError } from "../core/errors.js";
 import { collectEvidence, statusCode } from "../diagnose/collect.js";
-import { createPrometheusClient } from "../diagnose/collect-metrics.js";
 import { redactText } from "../diagnose/redact.js";
 import { createOllamaClient } from "../ollama/client.js";
+import { createPrometheusClient } from "../prometheus/client.js";
 import { agentConfigFromEnv } from "./config.js";
 import { createInClusterApi, loadInClusterConfig } from "./kube-api.js";
 import { type AgentEvent, encodeEvent } from "./protocol.js";

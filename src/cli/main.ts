@@ -4,7 +4,7 @@
  * commander; `--help` and `--version` never load the Kubernetes, listr2 or Ollama packages.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import type { Context } from "../core/context.js";
+import type { Clock, Context } from "../core/context.js";
 import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
@@ -22,6 +22,8 @@ export interface CliDeps {
   /** Replace the outside world in tests; by default execa, the real host and the system clock. */
   runner?: Runner;
   host?: HostProbe;
+  /** Every wait and deadline reads it; tests pass a fake one (test/support/fake-clock.ts). */
+  clock?: Clock;
   /** Yes/no questions; by default asked on the terminal when stdin is one. */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
   /** Typed answers (the write guard's confirmation); by default asked on the terminal when stdin is one. */
@@ -65,38 +67,61 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     noColor: !globals.color,
     rewrite: hintRewriter(deps.env),
   });
-  const [{ createExecaRunner }, { systemHost }, { systemClock }, { createStepRenderer }] = await Promise.all([
-    import("../exec/runner.js"),
-    import("../core/host.js"),
-    import("../core/clock.js"),
-    import("./render.js"),
-  ]);
+  const [{ createExecaRunner }, { systemHost }, { systemClock, untilAborted }, { createStepRenderer }] =
+    await Promise.all([
+      import("../exec/runner.js"),
+      import("../core/host.js"),
+      import("../core/clock.js"),
+      import("./render.js"),
+    ]);
   const runner =
     deps.runner ?? createExecaRunner({ signal, env: deps.env, echo: (line) => out.debug(`$ ${line}`) });
+  const clock = deps.clock ?? systemClock;
   const kubeTarget = { kubeconfig: globals.kubeconfig, context: globals.context };
-  let kube: Promise<KubeClient> | undefined;
+  const confirm =
+    "confirm" in deps ? deps.confirm : process.stdin.isTTY && !deps.env.CI ? askOnTerminal : undefined;
+  // Each boundary is created on first use (and its package loaded then); a failed creation is
+  // forgotten, so a later call tries again (the lab's context appears once kind has made it).
+  const kubeClients = new Map<string, Promise<KubeClient>>();
+  const createKube = (context: string | undefined) =>
+    import("../kube/client.js").then(({ createKubeClient }) =>
+      createKubeClient({ kubeconfig: kubeTarget.kubeconfig, context, env: deps.env, signal, clock }),
+    );
+  const kubeClient = (context: string | undefined): Promise<KubeClient> => {
+    const key = context ?? "";
+    let client = kubeClients.get(key);
+    if (!client) {
+      client = createKube(context);
+      client.catch(() => kubeClients.delete(key));
+      kubeClients.set(key, client);
+    }
+    return client;
+  };
   return {
     runner,
     out,
     renderer: createStepRenderer({ out, stderr: deps.stderr, env: deps.env }),
     host: deps.host ?? systemHost,
-    clock: systemClock,
+    clock,
     env: deps.env,
     signal,
     kubeTarget,
-    confirm:
-      "confirm" in deps ? deps.confirm : process.stdin.isTTY && !deps.env.CI ? askOnTerminal : undefined,
+    confirm: confirm && ((question) => untilAborted(confirm(question), signal)),
     ask:
       "ask" in deps
         ? deps.ask
         : process.stdin.isTTY && !deps.env.CI
           ? async (question) => (await import("./prompt.js")).askText(question, signal)
           : undefined,
-    kube: () => {
-      kube ??= import("../kube/client.js").then(({ createKubeClient }) =>
-        createKubeClient({ ...kubeTarget, env: deps.env, signal }),
-      );
-      return kube;
+    kube: () => kubeClient(kubeTarget.context),
+    kubeFor: (context, options = {}) => (options.fresh ? createKube(context) : kubeClient(context)),
+    ollama: async (url, options = {}) => {
+      const { createOllamaClient } = await import("../ollama/client.js");
+      return createOllamaClient({ host: url, signal, ...options });
+    },
+    prometheus: async (url) => {
+      const { createPrometheusClient } = await import("../prometheus/client.js");
+      return createPrometheusClient({ url, signal });
     },
     // An injected runner (tests) is kept: it is the world the test controls.
     cleanupContext: (timeoutMs) => buildContext(globals, deps, AbortSignal.timeout(timeoutMs)),

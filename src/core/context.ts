@@ -1,10 +1,14 @@
 /**
  * The small context object every flow receives: the boundaries to the outside world
- * (process runner, Kubernetes client, Ollama client, host probes), output and cancellation.
- * Nothing here is created at import time; the CLI builds one per invocation and tests build their own.
+ * (process runner, Kubernetes clients, Ollama and Prometheus clients, host probes, clock), output
+ * and cancellation. Nothing here is created at import time: the CLI builds one per invocation
+ * (cli/main.ts), each client on first use, and tests build their own.
  */
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
+import type { OllamaClient } from "../ollama/client.js";
+import type { PrometheusClient } from "../prometheus/client.js";
+import type { Clock } from "./clock.js";
 import type { HostProbe } from "./host.js";
 import type { Output } from "./output.js";
 import type { StepRenderer } from "./steps.js";
@@ -15,11 +19,7 @@ export interface KubeTarget {
   context?: string | undefined;
 }
 
-export interface Clock {
-  now(): number;
-  /** Resolves after ms; rejects with InterruptedError when the signal fires first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+export type { Clock } from "./clock.js";
 
 export interface Context {
   runner: Runner;
@@ -34,7 +34,8 @@ export interface Context {
   kubeTarget: KubeTarget;
   /**
    * Asks the user a yes/no question on the terminal; undefined when there is no one to ask
-   * (stdin is not a TTY, CI). Only ever called before a task list starts.
+   * (stdin is not a TTY, CI). Rejects with InterruptedError on Ctrl-C. Only ever called before a
+   * task list starts.
    */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
   /**
@@ -45,8 +46,21 @@ export interface Context {
   /** The Kubernetes client for kubeTarget, created (and client-node loaded) on first call. */
   kube(): Promise<KubeClient>;
   /**
-   * A context for undoing work after Ctrl-C: the same everything, but a fresh runner and Kubernetes
-   * client bound to their own deadline instead of the fired signal (which makes the originals refuse).
+   * A client for another context of kubeTarget's kubeconfig (the lab's `kind-sre-lab` while
+   * --context points elsewhere, or before kind has written it). Created on first call per context;
+   * a failed creation is not kept, so a later call (after `kind create cluster`) tries again.
+   * `fresh`: a new client that is not kept either, for a read made before kind may (re)write the
+   * context (its server and certificates change with the cluster).
+   */
+  kubeFor(context: string, options?: { fresh?: boolean }): Promise<KubeClient>;
+  /** An Ollama client for `url`, bound to `signal`; the ollama package is loaded on first call. */
+  ollama(url: string, options?: { timeoutMs?: number }): Promise<OllamaClient>;
+  /** The Prometheus client for `url` (instant queries, bounded in time and size), bound to `signal`. */
+  prometheus(url: string): Promise<PrometheusClient>;
+  /**
+   * The one way to undo work after Ctrl-C (and to outlive it): the same everything, but a fresh
+   * runner and clients bound to their own deadline instead of the flow's signal (which, once fired,
+   * makes the originals refuse). Flows never build such clients themselves.
    */
   cleanupContext(timeoutMs: number): Promise<Context>;
 }

@@ -6,79 +6,23 @@
  * The figures become evidence lines on the finding about the same container, so they reach the
  * output and the prompt like any other fact.
  */
-import { records, stringMap, strings, text } from "./analyze/fields.js";
+import { escapeLabelValue, type PrometheusClient } from "../prometheus/client.js";
+import { records, text } from "./analyze/fields.js";
 import { parseQuantity } from "./analyze/quantity.js";
 import type { ContainerMetrics } from "./evidence.js";
 import type { Finding, KubeObject } from "./types.js";
 
 export const METRICS_WINDOW = "15m";
 
-export interface PromSample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-export interface PrometheusApi {
-  readonly url: string;
-  /** An instant query; the samples of its vector result. Throws when Prometheus fails or does not answer. */
-  query(promql: string): Promise<PromSample[]>;
-}
-
-export interface PrometheusClientOptions {
-  url: string;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  fetch?: typeof fetch;
-}
-
-/** A fetch-based client for /api/v1/query (no dependencies: the in-cluster agent uses it). */
-export function createPrometheusClient(options: PrometheusClientOptions): PrometheusApi {
-  const base = options.url.replace(/\/+$/, "");
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  return {
-    url: base,
-    async query(promql) {
-      const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
-      let response: Response;
-      try {
-        response = await fetchImpl(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`, {
-          signal: AbortSignal.any(signals),
-          headers: { Accept: "application/json" },
-        });
-      } catch (error) {
-        throw new Error(`Prometheus at ${base} is not answering (${reasonOf(error)})`, { cause: error });
-      }
-      const body = await response.text();
-      let document: unknown;
-      try {
-        document = JSON.parse(body);
-      } catch {
-        throw new Error(`Prometheus at ${base} answered HTTP ${response.status} without JSON`);
-      }
-      if (text(document, "status") !== "success") {
-        throw new Error(
-          `Prometheus at ${base} refused the query: ${text(document, "error") ?? `HTTP ${response.status}`}`,
-        );
-      }
-      if (text(document, "data", "resultType") !== "vector") return [];
-      const samples: PromSample[] = [];
-      for (const item of records(document, "data", "result")) {
-        // [ <unix time>, "<value>" ]
-        const value = Number(strings(item, "value")[1]);
-        if (Number.isFinite(value)) samples.push({ labels: stringMap(item, "metric"), value });
-      }
-      return samples;
-    },
-  };
-}
+/** The one Prometheus client (src/prometheus/client.ts); the name collect.ts knows it by. */
+export type PrometheusApi = PrometheusClient;
 
 /** The PromQL for one pod: peak and current working set, and restarts, by container. */
 export function metricQueries(
   namespace: string,
   pod: string,
 ): Record<"peak" | "current" | "restarts", string> {
-  const selector = `namespace="${escapeLabel(namespace)}",pod="${escapeLabel(pod)}"`;
+  const selector = `namespace="${escapeLabelValue(namespace)}",pod="${escapeLabelValue(pod)}"`;
   const memory = `container_memory_working_set_bytes{${selector},container!="",container!="POD"}`;
   return {
     peak: `max by (container) (max_over_time(${memory}[${METRICS_WINDOW}]))`,
@@ -190,15 +134,4 @@ function memoryLimits(pod: KubeObject): Map<string, number> {
     if (name !== undefined && bytes !== undefined) limits.set(name, bytes);
   }
   return limits;
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-}
-
-function reasonOf(error: unknown): string {
-  if (error instanceof Error && error.name === "TimeoutError") return "no answer in time";
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
-  if (typeof cause?.code === "string") return cause.code;
-  return error instanceof Error ? error.message : String(error);
 }

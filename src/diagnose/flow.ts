@@ -10,12 +10,10 @@ import type { Context } from "../core/context.js";
 import { SreLabError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { KUBE_CONTEXT, labPrometheusPort, NAMESPACES } from "../lab/config.js";
-import { createOllamaClient } from "../ollama/client.js";
 import { parseBundle, serializeBundle } from "./bundle.js";
 import { readBundleInput } from "./bundle-input.js";
 import { BundleAssembler, type TransferredBundle } from "./bundle-transfer.js";
 import { collectEvidence } from "./collect.js";
-import { createPrometheusClient } from "./collect-metrics.js";
 import type { ContainerMetrics, Evidence, PodSummary, SourceStatus } from "./evidence.js";
 import type { Grounding } from "./grounding.js";
 import type { ChatMessage } from "./prompt.js";
@@ -226,12 +224,12 @@ async function collectLocally(
       ? {
           prometheusSkipped: `no Prometheus reachable from this machine for context ${kube.context} (set ${PROMETHEUS_URL_ENV})`,
         }
-      : { prometheus: createPrometheusClient({ url, signal: ctx.signal }) }),
+      : { prometheus: await ctx.prometheus(url) }),
   });
 }
 
 async function connectHostModel(ctx: Context, url: string): Promise<ModelConnection> {
-  return { client: createOllamaClient({ host: url, signal: ctx.signal }), close: async () => {} };
+  return { client: await ctx.ollama(url), close: async () => {} };
 }
 
 /** --local without --ollama-url: the lab's Ollama through `kubectl port-forward svc/ollama`. */
@@ -246,7 +244,7 @@ async function connectThroughPortForward(ctx: Context, kube: KubeClient): Promis
     readyTimeoutMs: 15_000,
   });
   return {
-    client: createOllamaClient({ host: `http://127.0.0.1:${forward.localPort}`, signal: ctx.signal }),
+    client: await ctx.ollama(`http://127.0.0.1:${forward.localPort}`),
     close: () => forward.stop(),
   };
 }

@@ -20,7 +20,7 @@ import { type AgentEvent, AgentLogParser } from "../agent/protocol.js";
 import type { Context } from "../core/context.js";
 import { DeadlineError, InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
 import { formatDuration } from "../exec/runner.js";
-import { createKubeClient, type KubeClient, type KubeObject, type ObjectRef } from "../kube/client.js";
+import type { KubeClient, KubeObject, ObjectRef } from "../kube/client.js";
 import { KubeForbiddenError } from "../kube/errors.js";
 import {
   AGENT_CONTAINER,
@@ -36,6 +36,10 @@ import { record, records, text } from "./analyze/fields.js";
 /** Time after the Job's deadline to see it end and read why. */
 const DEADLINE_GRACE_MS = 20_000;
 const POLL_MS = 500;
+/** The log follower's own deadline, past the Job's: deleting the Job is what ends the stream. */
+const FOLLOW_BACKSTOP_MS = 5 * 60_000;
+/** Reading why the agent ended (the Job and its pod), after its log ended. */
+const UNFINISHED_READ_MS = 15_000;
 /** --keep: the Job stays a day; otherwise ttlSecondsAfterFinished cleans up after a CLI that died. */
 const TTL_SECONDS = 600;
 const KEEP_TTL_SECONDS = 86_400;
@@ -163,10 +167,12 @@ export async function runInCluster(
       if (jobStarted) {
         await deleteJob(ctx, request.namespace, jobName);
         // The pod is gone, so its log stream ends; give it a moment to close its connection.
+        const grace = new AbortController();
         await Promise.race([
           Promise.all(streams),
-          new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
+          ctx.clock.sleep(3_000, grace.signal).catch(() => undefined),
         ]);
+        grace.abort();
       }
       await removeCreated(ctx, request.namespace, jobName, created);
     }
@@ -202,11 +208,7 @@ async function removeCreated(
   const removed: string[] = [];
   const left: string[] = [];
   try {
-    const kube = await createKubeClient({
-      ...ctx.kubeTarget,
-      env: ctx.env,
-      signal: AbortSignal.timeout(15_000),
-    });
+    const kube = await (await ctx.cleanupContext(15_000)).kube();
     const otherJobs = (
       await kube.list("batch/v1", "Job", {
         namespace,
@@ -353,11 +355,20 @@ async function followAgent(
   streams: Promise<unknown>[],
 ): Promise<void> {
   const { namespace } = request;
-  const deadline = AbortSignal.timeout(Math.max(1, deadlineAt - ctx.clock.now()));
-  // A client without a signal, and the stream raced against Ctrl-C and the deadline instead:
-  // aborting client-node's log stream leaves an unhandled AbortError and a stream that never ends.
-  // Deleting the Job (runInCluster's cleanup) ends the stream on the server's side.
-  const follower = await createKubeClient({ ...ctx.kubeTarget, env: ctx.env });
+  // The deadline on the context's clock.
+  const deadline = new AbortController();
+  const ticking = new AbortController();
+  ctx.clock.sleep(Math.max(1, deadlineAt - ctx.clock.now()), ticking.signal).then(
+    () => deadline.abort(),
+    () => undefined,
+  );
+  // A client that outlives Ctrl-C (the clean-up context's), and the stream raced against Ctrl-C and
+  // the deadline instead: aborting client-node's log stream leaves an unhandled AbortError and a
+  // stream that never ends. Deleting the Job (runInCluster's cleanup) ends the stream on the
+  // server's side; the clean-up deadline is only a backstop well after the Job's own.
+  const follower = await (
+    await ctx.cleanupContext(Math.max(1, deadlineAt - ctx.clock.now()) + FOLLOW_BACKSTOP_MS)
+  ).kube();
   const parser = new AgentLogParser();
   let finished = false;
   let agentError: Extract<AgentEvent, { type: "error" }> | undefined;
@@ -379,7 +390,7 @@ async function followAgent(
     onData: (chunk) => handle(parser.push(chunk)),
   });
   streams.push(following.catch(() => undefined));
-  const stopped = AbortSignal.any([ctx.signal, deadline]);
+  const stopped = AbortSignal.any([ctx.signal, deadline.signal]);
   let onStop = () => {};
   const stop = new Promise<"stopped">((resolve) => {
     onStop = () => resolve("stopped");
@@ -391,6 +402,7 @@ async function followAgent(
     if (outcome === "stopped" && ctx.signal.aborted) throw new InterruptedError();
   } finally {
     stopped.removeEventListener("abort", onStop);
+    ticking.abort();
   }
   handle(parser.end());
   if (failedToHandle !== undefined) throw failedToHandle;
@@ -401,7 +413,7 @@ async function followAgent(
       : new SreLabError(`the agent failed: ${message}`, { hint });
   }
   if (finished) return;
-  throw await unfinished(ctx, request, jobName, podName, parser.lastLines, deadline.aborted);
+  throw await unfinished(ctx, request, jobName, podName, parser.lastLines, deadline.signal.aborted);
 }
 
 /** Why the agent's log ended without `done`: the Job's deadline, or how its container ended. */
@@ -418,7 +430,7 @@ async function unfinished(
     lastLines.length > 0
       ? `last log lines:\n${lastLines.map((l) => `  ${l}`).join("\n")}`
       : "the agent wrote nothing";
-  const kube = await createKubeClient({ ...ctx.kubeTarget, env: ctx.env });
+  const kube = await (await ctx.cleanupContext(UNFINISHED_READ_MS)).kube();
   const [job, pod] = await Promise.all([
     kube.find({ apiVersion: "batch/v1", kind: "Job", name: jobName, namespace }).catch(() => undefined),
     kube.find({ apiVersion: "v1", kind: "Pod", name: podName, namespace }).catch(() => undefined),
@@ -451,11 +463,7 @@ async function unfinished(
 async function deleteJob(ctx: Context, namespace: string, jobName: string): Promise<void> {
   const ref = { apiVersion: "batch/v1", kind: "Job", name: jobName, namespace };
   try {
-    const kube = await createKubeClient({
-      ...ctx.kubeTarget,
-      env: ctx.env,
-      signal: AbortSignal.timeout(10_000),
-    });
+    const kube = await (await ctx.cleanupContext(10_000)).kube();
     await kube.delete(ref, { propagationPolicy: "Background" });
     ctx.out.debug(`deleted Job ${namespace}/${jobName}`);
   } catch (error) {

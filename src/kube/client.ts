@@ -9,6 +9,7 @@ import { delimiter, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { finished } from "node:stream/promises";
 import type * as k8s from "@kubernetes/client-node";
+import { type Clock, systemClock } from "../core/clock.js";
 import { DeadlineError, InterruptedError, SreLabError, UsageError } from "../core/errors.js";
 import { formatDuration } from "../exec/runner.js";
 import { KubeNotFoundError, toKubeError } from "./errors.js";
@@ -102,6 +103,8 @@ export interface KubeClientOptions {
   inCluster?: boolean;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** What waitFor's deadlines read and sleep on; the system clock by default. */
+  clock?: Clock;
 }
 
 function kubeconfigFiles(options: KubeClientOptions): { files: string[]; explicit: boolean } {
@@ -194,6 +197,7 @@ export async function createKubeClient(options: KubeClientOptions = {}): Promise
   const objects = ObjectApi.forConfig(kc);
   const core = kc.makeApiClient(client.CoreV1Api);
   const signal = options.signal;
+  const clock = options.clock ?? systemClock;
 
   const scope = (action: string) => ({ context, server, action });
   const describeRef = (ref: ObjectRef) =>
@@ -268,7 +272,14 @@ export async function createKubeClient(options: KubeClientOptions = {}): Promise
       }
     },
     waitFor: (apiVersion, kind, opts, check, wait) =>
-      waitFor({ objects, watch: new client.Watch(kc), signal, guard }, apiVersion, kind, opts, check, wait),
+      waitFor(
+        { objects, watch: new client.Watch(kc), signal, guard, clock },
+        apiVersion,
+        kind,
+        opts,
+        check,
+        wait,
+      ),
     readLog: (ns, pod, opts) =>
       guard(`read the log of container "${opts.container}" in pod "${pod}"`, () =>
         core.readNamespacedPodLog({
@@ -343,6 +354,7 @@ interface WaitDeps {
   watch: k8s.Watch;
   signal: AbortSignal | undefined;
   guard: <R>(action: string, call: () => Promise<R>) => Promise<R>;
+  clock: Clock;
 }
 
 async function waitFor<T extends KubeObject, R>(
@@ -353,7 +365,8 @@ async function waitFor<T extends KubeObject, R>(
   check: (objects: T[]) => R | undefined,
   wait: WaitOptions<T>,
 ): Promise<R> {
-  const deadline = Date.now() + wait.timeoutMs;
+  const { clock } = deps;
+  const deadline = clock.now() + wait.timeoutMs;
   const seen = new Map<string, T>();
   const key = (o: T) => o.metadata?.uid ?? `${o.metadata?.namespace}/${o.metadata?.name}`;
   const timeoutError = () =>
@@ -365,14 +378,14 @@ async function waitFor<T extends KubeObject, R>(
     deps.objects.collectionPath(apiVersion, kind, opts.namespace),
   );
 
-  while (Date.now() < deadline) {
+  while (clock.now() < deadline) {
     const listed = await deps.guard(`list ${kind}`, () => listObjects(deps.objects, apiVersion, kind, opts));
     seen.clear();
     for (const item of listed.items as T[]) seen.set(key(item), item);
     const ready = check([...seen.values()]);
     if (ready !== undefined) return ready;
 
-    const remainingSeconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+    const remainingSeconds = Math.max(1, Math.ceil((deadline - clock.now()) / 1000));
     const outcome = await new Promise<{ value?: R; ended: boolean; error?: unknown; fatal?: boolean }>(
       (resolve) => {
         let controller: AbortController | undefined;
@@ -380,12 +393,17 @@ async function waitFor<T extends KubeObject, R>(
         const settle = (result: { value?: R; ended: boolean; error?: unknown; fatal?: boolean }) => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          timer.abort();
           deps.signal?.removeEventListener("abort", onAbort);
           controller?.abort();
           resolve(result);
         };
-        const timer = setTimeout(() => settle({ ended: true }), Math.max(0, deadline - Date.now()));
+        // The deadline on the injected clock (the watch's own timeoutSeconds is only a backstop).
+        const timer = new AbortController();
+        clock.sleep(Math.max(0, deadline - clock.now()), timer.signal).then(
+          () => settle({ ended: true }),
+          () => undefined,
+        );
         const onAbort = () => settle({ ended: true, error: new InterruptedError() });
         deps.signal?.addEventListener("abort", onAbort, { once: true });
         deps.watch
@@ -430,7 +448,7 @@ async function waitFor<T extends KubeObject, R>(
     if (outcome.error instanceof InterruptedError || deps.signal?.aborted) throw new InterruptedError();
     if (outcome.error && (outcome.error as { name?: string }).name !== "AbortError") {
       // A broken watch is retried by re-listing; a persistent failure surfaces from list().
-      await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));
+      await clock.sleep(Math.min(1_000, Math.max(0, deadline - clock.now())), deps.signal);
     }
   }
   throw timeoutError();

@@ -8,7 +8,6 @@ import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeUnreachableError } from "../kube/errors.js";
-import { createOllamaClient } from "../ollama/client.js";
 import {
   CLUSTER_NAME,
   DEFAULT_PORTS,
@@ -333,10 +332,8 @@ async function checkModel(ctx: Context, kube: KubeClient, labPods: KubeObject[])
       context: kube.context,
       readyTimeoutMs: MODEL_CHECK.portForwardReadyMs,
     });
-    const ollama = createOllamaClient({
-      host: `http://127.0.0.1:${forward.localPort}`,
+    const ollama = await ctx.ollama(`http://127.0.0.1:${forward.localPort}`, {
       timeoutMs: MODEL_CHECK.requestMs,
-      signal: ctx.signal,
     });
     return { name: LAB_MODEL, state: (await ollama.hasModel(LAB_MODEL)) ? "present" : "missing" };
   } catch (error) {

@@ -71,12 +71,7 @@ export async function runSync(ctx: Context, options: { waitTimeoutMs: number }):
 }
 
 /** A client for the context the default provider's lab lives in (kind-sre-lab). */
-async function labClient(ctx: Context): Promise<KubeClient> {
-  const { createKubeClient } = await import("../kube/client.js");
-  return createKubeClient({
-    kubeconfig: ctx.kubeTarget.kubeconfig,
-    context: DEFAULT_PROVIDER.contextName(ctx.kubeTarget),
-    env: ctx.env,
-    signal: ctx.signal,
-  });
+function labClient(ctx: Context): Promise<KubeClient> {
+  const context = DEFAULT_PROVIDER.contextName(ctx.kubeTarget);
+  return context ? ctx.kubeFor(context) : ctx.kube();
 }

@@ -15,8 +15,8 @@ import {
   LOG_MAX_BYTES,
   lastBytes,
 } from "../../src/diagnose/collect.js";
-import { createPrometheusClient } from "../../src/diagnose/collect-metrics.js";
 import { createKubeClient } from "../../src/kube/client.js";
+import { createPrometheusClient } from "../../src/prometheus/client.js";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "../harness/fake-apiserver/index.js";
 import { type FakePrometheus, OOM_POD, seedOomPod, startFakePrometheus, tempDir } from "./support.js";
 

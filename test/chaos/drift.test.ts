@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FakeApiServer, KubeObject } from "../harness/fake-apiserver/index.js";
 import { runCli } from "../support/cli.js";
+import { createFakeClock } from "../support/fake-clock.js";
 import { type ChaosWorld, NS, startChaosWorld } from "./world.js";
 
 interface DeploymentShape extends KubeObject {
@@ -96,6 +97,7 @@ describe("sre-lab chaos drift", () => {
     const run = await runCli(["chaos", "drift", "--timeout", "1s"], {
       path: world.tools.path,
       env: world.env,
+      clock: createFakeClock(),
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("error: drift: the break did not show within 1s; reverted");

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { withTag } from "../../src/chaos/scenarios/drills.js";
 import type { FakeApiServer, KubeObject } from "../harness/fake-apiserver/index.js";
 import { runCli } from "../support/cli.js";
+import { createFakeClock } from "../support/fake-clock.js";
 import { type ChaosWorld, labelled, NS, pods, runDrillPods, startChaosWorld, TARGET_IMAGE } from "./world.js";
 
 const POD = (scenario: string) => `sre-lab-drill-${scenario}-5d8f7b9c6-abcde`;
@@ -279,9 +280,13 @@ describe("sre-lab chaos: the drill scenarios", () => {
         containerStatuses: [{ name: "app", restartCount: 1, state: { running: {} } }],
       })),
     );
+    // The deadline passes in virtual time, once the drill's pod is there to be reported.
+    const clock = createFakeClock();
+    clock.holdUntil(() => pods(world.api, labelled("probe-failure")).length > 0);
     const run = await runCli(["chaos", "probe-failure", "--timeout", "1s"], {
       path: world.tools.path,
       env: world.env,
+      clock,
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("error: probe-failure: the break did not show within 1s; reverted");
@@ -324,9 +329,13 @@ describe("sre-lab chaos: the drill scenarios", () => {
         containerStatuses: [{ name: "app", ready: true, restartCount: 0, state: { running: {} } }],
       })),
     );
+    // The deadline passes in virtual time, once the drill's pod is there to be reported.
+    const clock = createFakeClock();
+    clock.holdUntil(() => pods(world.api, labelled("bad-image")).length > 0);
     const run = await runCli(["chaos", "bad-image", "--timeout", "1s"], {
       path: world.tools.path,
       env: world.env,
+      clock,
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FakeApiServer, KubeObject } from "../harness/fake-apiserver/index.js";
 import type { FakeRule } from "../harness/fake-tools/index.js";
 import { runCli } from "../support/cli.js";
+import { createFakeClock } from "../support/fake-clock.js";
 import { type ChaosWorld, NS, POD_A, startChaosWorld } from "./world.js";
 
 const WORKER = "sre-lab-worker";
@@ -150,6 +151,7 @@ describe("sre-lab chaos node-failure", () => {
     const run = await runCli(["chaos", "node-failure", "--timeout", "1s"], {
       path: world.tools.path,
       env: world.env,
+      clock: createFakeClock(),
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("error: node-failure: the break did not show within 1s; reverted");

@@ -3,6 +3,7 @@ import { DRIVER_SCRIPT, HOLD_SECONDS } from "../../src/chaos/scenarios/oom.js";
 import type { FakeApiServer, KubeObject } from "../harness/fake-apiserver/index.js";
 import { startCli } from "../lab/support.js";
 import { runCli } from "../support/cli.js";
+import { createFakeClock } from "../support/fake-clock.js";
 import {
   type ChaosWorld,
   closedPortUrl,
@@ -205,14 +206,18 @@ describe("sre-lab chaos oom", () => {
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      new RegExp(`  Prometheus: not answering at ${url} \\(ECONNREFUSED\\); memory not checked\\n`),
+      new RegExp(`  Prometheus at ${url} is not answering \\(ECONNREFUSED\\); memory not checked\\n`),
     );
     expect(run.stdout).toContain("reason=OOMKilled exitCode=137");
   });
 
   it("when the container never dies: says what it saw, removes the driver and the pod holding the memory, exits 1", async () => {
     world.react(workerOnlyKilled);
-    const run = await runCli(["chaos", "oom", "--timeout", "1s"], { path: world.tools.path, env: world.env });
+    const run = await runCli(["chaos", "oom", "--timeout", "1s"], {
+      path: world.tools.path,
+      env: world.env,
+      clock: createFakeClock(),
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     const driver = run.stderr.match(/sre-lab-chaos-oom-[a-z0-9]{5}/)?.[0];

@@ -13,6 +13,7 @@ import {
   KubeUnreachableError,
 } from "../../src/kube/errors.js";
 import { type FakeApiServer, startFakeApiServer } from "../harness/fake-apiserver/index.js";
+import { createFakeClock } from "../support/fake-clock.js";
 
 /** A loopback port that nothing listens on (bound, then released). */
 function freePort(): Promise<number> {
@@ -230,6 +231,20 @@ describe("waitFor", () => {
     expect(error).toBeInstanceOf(DeadlineError);
     expect((error as Error).message).toBe("timed out after 700ms waiting for pod a to run");
     expect((error as DeadlineError).details).toBe("last seen: a: Pending");
+  });
+
+  it("keeps its deadline on the injected clock: 15 minutes of virtual time end the wait at once", async () => {
+    api.put({ ...pod("a", "wait"), status: { phase: "Pending" } });
+    const clock = createFakeClock();
+    const started = clock.now();
+    const timed = await createKubeClient({ kubeconfig: api.writeKubeconfig(dir), env: {}, clock });
+    const realStart = Date.now();
+    const error = await timed
+      .waitFor("v1", "Pod", { namespace: "wait" }, running, { timeoutMs: 15 * 60_000, what: "pod a to run" })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe("timed out after 15m waiting for pod a to run");
+    expect(clock.now() - started).toBeGreaterThanOrEqual(15 * 60_000);
+    expect(Date.now() - realStart).toBeLessThan(5_000);
   });
 
   it("recovers from an expired watch (410) by listing again", async () => {

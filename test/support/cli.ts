@@ -1,6 +1,7 @@
 /** Runs the CLI in-process with captured stdout/stderr, the fakes on PATH and a scripted host. */
 import { Writable } from "node:stream";
 import { main } from "../../src/cli/main.js";
+import type { Clock } from "../../src/core/clock.js";
 import type { HostProbe } from "../../src/core/host.js";
 
 export interface CliRun {
@@ -41,6 +42,8 @@ export async function runCli(
     host?: HostProbe;
     tty?: boolean;
     signal?: AbortSignal;
+    /** Virtual time for deadline tests (./fake-clock.ts); the system clock otherwise. */
+    clock?: Clock;
     /** Answers yes/no questions; without it there is no one to ask (as in CI). */
     confirm?: (question: string) => Promise<boolean>;
     /** Answers typed questions (the write guard's); without it there is no one to ask. */
@@ -62,6 +65,7 @@ export async function runCli(
     env,
     host: options.host ?? fakeHost(),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     // Without an answerer there is no one to ask, as in CI (never the test runner's terminal).
     confirm: options.confirm,
     ask: options.ask,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { FakeRule } from "../harness/fake-tools/index.js";
 import * as rec from "../harness/fake-tools/recordings.js";
 import { runCli } from "../support/cli.js";
+import { createFakeClock } from "../support/fake-clock.js";
 import { type FakeLab, NODE_NAMES, startFakeLab } from "../support/fake-lab.js";
 import { healthyMachineRules } from "../support/machine.js";
 
@@ -85,9 +86,14 @@ describe("sre-lab up when things go wrong", () => {
       { tool: "kind", args: ["create", "cluster", "--name", "sre-lab", "--config", "-"] },
       ...clusterWiring(),
     );
-    const run = await runCli(["up", "--yes", "--timeout", "1s"], { path: lab.tools.path, env: lab.env });
+    // The default 15m deadline, in virtual time.
+    const run = await runCli(["up", "--yes"], {
+      path: lab.tools.path,
+      env: lab.env,
+      clock: createFakeClock(),
+    });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("error: timed out after 1s waiting for all 3 nodes of sre-lab to be Ready");
+    expect(run.stderr).toContain("error: timed out after 15m waiting for all 3 nodes of sre-lab to be Ready");
     expect(run.stderr).toContain(
       "last seen: sre-lab-control-plane Ready=False (KubeletNotReady), sre-lab-worker Ready=False (KubeletNotReady), sre-lab-worker2 Ready=False (KubeletNotReady)",
     );

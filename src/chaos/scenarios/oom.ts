@@ -267,12 +267,7 @@ async function verifyOom(
     `last state: terminated ${t ? describeTermination(t) : "?"}`,
     `memory limit: ${limitText ?? formatMiB(limitBytes)}`,
     await memoryPeakEvidence(
-      {
-        env: run.ctx.env,
-        context: run.kube.context,
-        signal: run.signal,
-        port: await labPrometheusPort(run.kube),
-      },
+      { ctx: run.ctx, context: run.kube.context, port: await labPrometheusPort(run.kube) },
       ref,
       TARGET.container,
       limitBytes,

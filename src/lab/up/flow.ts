@@ -94,14 +94,9 @@ function preflightStep(): Step<UpState> {
 /** The host ports the existing lab's nodes were made with; the current ones when they cannot be read. */
 async function existingLabPorts(state: UpState): Promise<LabPorts> {
   try {
-    // Not state.kube(): a failure here must not stay cached for the steps that follow.
-    const { createKubeClient } = await import("../../kube/client.js");
-    const kube = await createKubeClient({
-      kubeconfig: state.ctx.kubeTarget.kubeconfig,
-      context: state.provider.contextName(state.ctx.kubeTarget),
-      env: state.ctx.env,
-      signal: state.ctx.signal,
-    });
+    // Not state.kube(): this runs before kind may (re)write the context; nothing here is kept.
+    const context = state.provider.contextName(state.ctx.kubeTarget);
+    const kube = context ? await state.ctx.kubeFor(context, { fresh: true }) : await state.ctx.kube();
     const nodes = await kube.list("v1", "Node");
     const labelled = nodes.find((n) =>
       Object.keys(n.metadata?.labels ?? {}).some((k) => k.startsWith(HOST_PORT_LABEL_PREFIX)),
@@ -139,8 +134,8 @@ export function kubectlTarget(ctx: Context, options: UpOptions): string[] {
 
 /** `client`: a client for the provider's cluster the caller already has (sync's, from detection). */
 export function createUpState(ctx: Context, options: UpOptions, client?: KubeClient): UpState {
-  let kube: Promise<KubeClient> | undefined = client ? Promise.resolve(client) : undefined;
   const provider = providerNamed(options.provider);
+  const context = provider.contextName(ctx.kubeTarget);
   return {
     ctx,
     options,
@@ -148,17 +143,7 @@ export function createUpState(ctx: Context, options: UpOptions, client?: KubeCli
     kubectlTarget: kubectlTarget(ctx, options),
     ports: { ...options.ports },
     credentials: {},
-    kube: () => {
-      kube ??= import("../../kube/client.js").then(({ createKubeClient }) =>
-        createKubeClient({
-          kubeconfig: ctx.kubeTarget.kubeconfig,
-          context: provider.contextName(ctx.kubeTarget),
-          env: ctx.env,
-          signal: ctx.signal,
-        }),
-      );
-      return kube;
-    },
+    kube: () => (client ? Promise.resolve(client) : context ? ctx.kubeFor(context) : ctx.kube()),
   };
 }
 

@@ -3,7 +3,7 @@
  * inside its VM through a short-lived privileged container (the limits that matter live there).
  */
 
-import { InterruptedError, SreLabError, UsageError } from "../../core/errors.js";
+import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Step } from "../../core/steps.js";
 import { formatCommandLine } from "../../exec/command-line.js";
 import { CommandFailedError } from "../../exec/runner.js";
@@ -135,21 +135,6 @@ export function sysctlStep(): Step<UpState> {
   };
 }
 
-/** The answer, or InterruptedError (exit 130) as soon as Ctrl-C fires while the question waits. */
-async function untilInterrupted<T>(answer: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) throw new InterruptedError();
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new InterruptedError());
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([answer, aborted]);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-}
-
 /**
  * After the preflight, before the other steps start: when the limits are low, sudo is needed and --yes was not given,
  * show the exact command and ask. Yes: sudo asks for the password here (not in the middle of the
@@ -179,7 +164,8 @@ export async function confirmHostChanges(
   if (read.exitCode !== 0 || lowKeys(values).length === 0) return options;
   ctx.out.info(`The lab needs higher inotify limits (now ${format(values)}). This needs root:`);
   ctx.out.info(`  ${sudoCommandLine(options.persist)}`);
-  if (await untilInterrupted(ctx.confirm("Run it with sudo now?"), ctx.signal)) {
+  // The context's confirm ends with InterruptedError (exit 130) when Ctrl-C fires at the question.
+  if (await ctx.confirm("Run it with sudo now?")) {
     // Cache sudo's credentials while the terminal is ours; the step then uses `sudo -n`.
     await ctx.runner.run("sudo", ["-v"], {
       interactive: true,

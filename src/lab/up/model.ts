@@ -53,11 +53,7 @@ export function modelStep(): Step<UpState> {
         readyTimeoutMs: OLLAMA_READY_TIMEOUT_MS,
       });
       try {
-        const { createOllamaClient } = await import("../../ollama/client.js");
-        const ollama = createOllamaClient({
-          host: `http://127.0.0.1:${forward.localPort}`,
-          signal: ctx.signal,
-        });
+        const ollama = await ctx.ollama(`http://127.0.0.1:${forward.localPort}`);
         const present = await ollama.hasModel(options.model);
         if (!present) {
           await ollama.pull(options.model, (p) => {
