@@ -3,19 +3,19 @@
  * the target app, labelled clean-up, and waits that turn a deadline into "what we saw".
  */
 import { DeadlineError, SreLabError } from "../core/errors.js";
+import { firstLine } from "../core/text.js";
 import { formatDuration } from "../exec/runner.js";
 import type { KubeObject } from "../kube/client.js";
-import { NAMESPACES } from "../lab/config.js";
-import { podProblem } from "../lab/status.js";
 import {
   type ContainerSpec,
   type Deployment,
   describeContainer,
   type EventObject,
-  firstLine,
   type Pod,
   containerStatus as statusOf,
-} from "./objects.js";
+} from "../kube/objects.js";
+import { NAMESPACES } from "../lab/config.js";
+import { podProblem } from "../lab/status.js";
 import { type ChaosRun, NotVerifiedError, type ScenarioName } from "./types.js";
 
 /** Every object chaos creates carries this label, its value the scenario's name. */

@@ -4,8 +4,9 @@
  * (127.0.0.1:9090, kind's port mapping) or at SRE_LAB_PROMETHEUS_URL; when it does not answer the
  * evidence says so and nothing fails.
  */
+
+import { formatBinaryBytes as formatMiB } from "../core/units.js";
 import { EXPOSED, KUBE_CONTEXT } from "../lab/config.js";
-import { formatMiB } from "./objects.js";
 
 /** Same variable `sre-lab diagnose --local` reads. */
 export const PROMETHEUS_URL_ENV = "SRE_LAB_PROMETHEUS_URL";

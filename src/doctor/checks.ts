@@ -4,12 +4,13 @@
  */
 import type { Context } from "../core/context.js";
 import { isSreLabError } from "../core/errors.js";
+import { firstLine } from "../core/text.js";
+import { formatBinaryBytes } from "../core/units.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import { compareVersions, parseVersion, TOOLS, type ToolName } from "../exec/tools.js";
 import {
   CLUSTER_NAME,
   DEFAULT_PORTS,
-  formatGiB,
   INOTIFY_LIMITS,
   type LabPorts,
   labHostPorts,
@@ -187,28 +188,28 @@ function checkMemory(ctx: Context, facts: DockerFacts): CheckResult {
   const fromDocker = facts.dockerMemoryBytes !== undefined;
   const bytes = facts.dockerMemoryBytes ?? ctx.host.totalMemoryBytes();
   const source = fromDocker ? (facts.dockerDesktop ? "Docker Desktop's VM" : "Docker") : "this host";
-  const budget = items.map((i) => `${i.what} ${formatGiB(i.bytes)}`).join(", ");
+  const budget = items.map((i) => `${i.what} ${formatBinaryBytes(i.bytes)}`).join(", ");
   const base = { id: "memory", title: "Memory", blocking: true };
-  const have = `${formatGiB(bytes)} available to ${source}`;
+  const have = `${formatBinaryBytes(bytes)} available to ${source}`;
   if (bytes < minimumBytes) {
     return {
       ...base,
       status: "fail",
-      detail: `${have}; the lab needs at least ${formatGiB(minimumBytes)} (${budget})`,
+      detail: `${have}; the lab needs at least ${formatBinaryBytes(minimumBytes)} (${budget})`,
       hint: facts.dockerDesktop
-        ? `raise Docker Desktop's memory limit to ${formatGiB(recommendedBytes)} (Settings → Resources)`
-        : `free memory or use a machine with ${formatGiB(recommendedBytes)}; or run without the model: sre-lab up --skip-model`,
+        ? `raise Docker Desktop's memory limit to ${formatBinaryBytes(recommendedBytes)} (Settings → Resources)`
+        : `free memory or use a machine with ${formatBinaryBytes(recommendedBytes)}; or run without the model: sre-lab up --skip-model`,
     };
   }
   if (bytes < recommendedBytes) {
     return {
       ...base,
       status: "warn",
-      detail: `${have}; ${formatGiB(recommendedBytes)} recommended (${budget})`,
+      detail: `${have}; ${formatBinaryBytes(recommendedBytes)} recommended (${budget})`,
       hint: "expect slow model answers and evictions under load",
     };
   }
-  return { ...base, status: "ok", detail: `${have} (>= ${formatGiB(recommendedBytes)} recommended)` };
+  return { ...base, status: "ok", detail: `${have} (>= ${formatBinaryBytes(recommendedBytes)} recommended)` };
 }
 
 function checkCpu(ctx: Context, facts: DockerFacts): CheckResult {
@@ -359,15 +360,6 @@ export async function runDoctor(ctx: Context, options: { ports?: LabPorts } = {}
     checks,
     facts: { ...facts, clusterExists: cluster.exists },
   };
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split("\n")
-      .map((l) => l.trim())
-      .find((l) => l !== "") ?? ""
-  );
 }
 
 function describe(error: unknown): string {

@@ -143,7 +143,3 @@ export const INOTIFY_LIMITS = {
   "fs.inotify.max_user_watches": 524288,
   "fs.inotify.max_user_instances": 512,
 } as const;
-
-export function formatGiB(bytes: number): string {
-  return `${(bytes / GiB).toFixed(1)} GiB`;
-}

@@ -5,6 +5,7 @@
  */
 import type { Context } from "../core/context.js";
 import { SreLabError } from "../core/errors.js";
+import { firstLine, lines } from "../core/text.js";
 import { CommandFailedError } from "../exec/runner.js";
 
 const QUERY_TIMEOUT_MS = 15_000;
@@ -37,7 +38,8 @@ export async function requireDockerDaemon(ctx: Context, rerun: string): Promise<
   }
   if (result.exitCode === 0 && info?.ServerVersion) return info.ServerVersion;
   const why =
-    info?.ServerErrors?.[0] ?? firstLine(result.stderr) ?? `docker info exited with code ${result.exitCode}`;
+    info?.ServerErrors?.[0] ??
+    (firstLine(result.stderr) || `docker info exited with code ${result.exitCode}`);
   const hint = /permission denied/i.test(why)
     ? "add yourself to the docker group (sudo usermod -aG docker $USER), log in again"
     : ctx.host.platform === "linux"
@@ -116,15 +118,4 @@ function failed(
 ): CommandFailedError {
   const why = firstLine(result.stderr);
   return new CommandFailedError(why ? `${message}: ${why}` : message, { ...result, timedOut: false });
-}
-
-function lines(text: string): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
-}
-
-function firstLine(text: string): string | undefined {
-  return lines(text)[0];
 }

@@ -6,8 +6,10 @@
 import versions from "../../versions.json" with { type: "json" };
 import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
+import { firstLine } from "../core/text.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeUnreachableError } from "../kube/errors.js";
+import { isPodReady } from "../kube/objects.js";
 import { createOllamaClient } from "../ollama/client.js";
 import {
   CLUSTER_NAME,
@@ -243,10 +245,6 @@ interface PodFields {
   };
 }
 
-function isPodReady(pod: KubeObject & PodFields): boolean {
-  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-}
-
 /** Why a pod is not Ready, or undefined when it is Ready or has completed (a finished Job's pod). */
 export function podProblem(pod: KubeObject & PodFields): PodProblem | undefined {
   const status = pod.status ?? {};
@@ -346,8 +344,4 @@ async function checkModel(ctx: Context, kube: KubeClient, labPods: KubeObject[])
   } finally {
     await forward?.stop();
   }
-}
-
-function firstLine(text: string): string {
-  return text.trim().split("\n")[0] ?? "";
 }

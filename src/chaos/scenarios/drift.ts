@@ -10,9 +10,9 @@
  */
 import { DeadlineError, SreLabError } from "../../core/errors.js";
 import { formatDuration } from "../../exec/runner.js";
+import type { Application, Deployment } from "../../kube/objects.js";
 import { NAMESPACES } from "../../lab/config.js";
 import { FIELD_MANAGER, notSeen, TARGET } from "../lab.js";
-import type { Application, Deployment } from "../objects.js";
 import type { ChaosRun, Injection, Scenario } from "../types.js";
 
 export const DRIFT_ANNOTATION = "sre-lab.dev/chaos-drift";

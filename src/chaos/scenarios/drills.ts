@@ -9,6 +9,19 @@
  * sre-lab-drill). Revert deletes them by their label.
  */
 import { SreLabError } from "../../core/errors.js";
+import { firstLine } from "../../core/text.js";
+import {
+  type ContainerSpec,
+  condition,
+  containerStatus,
+  type Deployment,
+  describeContainer,
+  type EnvVar,
+  lastTermination,
+  nameOf,
+  type Pod,
+  type PodSpec,
+} from "../../kube/objects.js";
 import {
   appContainer,
   CHAOS_LABEL,
@@ -24,19 +37,6 @@ import {
   targetDeployment,
   waitForPods,
 } from "../lab.js";
-import {
-  type ContainerSpec,
-  condition,
-  containerStatus,
-  type Deployment,
-  describeContainer,
-  type EnvVar,
-  firstLine,
-  lastTermination,
-  nameOf,
-  type Pod,
-  type PodSpec,
-} from "../objects.js";
 import type { ChaosRun, Injection, Scenario, ScenarioName, Verification } from "../types.js";
 
 export const DRILL_APP_NAME = "sre-lab-drill";

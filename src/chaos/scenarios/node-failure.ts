@@ -11,10 +11,11 @@
  * sre-lab by its providerID and by the container's kind label, so another cluster is never touched.
  */
 import { DeadlineError, InterruptedError, SreLabError } from "../../core/errors.js";
+import { firstLine } from "../../core/text.js";
 import { formatDuration } from "../../exec/runner.js";
+import { condition, isPodReady, type NodeObject, nameOf, type Pod, timeText } from "../../kube/objects.js";
 import { CLUSTER_NAME, NODE_ROLE_LABEL } from "../../lab/config.js";
 import { describePods, notSeen, TARGET } from "../lab.js";
-import { condition, firstLine, isPodReady, type NodeObject, nameOf, type Pod, timeText } from "../objects.js";
 import type { ChaosRun, Injection, Scenario, Verification } from "../types.js";
 
 const KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster";
