@@ -3,7 +3,9 @@ import { firstLine, indent, lines, truncate } from "../../src/core/text.js";
 
 describe("text", () => {
   it("firstLine is the first line that says something, trimmed", () => {
-    expect(firstLine("ERROR: failed to create cluster\nStack trace…")).toBe("ERROR: failed to create cluster");
+    expect(firstLine("ERROR: failed to create cluster\nStack trace…")).toBe(
+      "ERROR: failed to create cluster",
+    );
     expect(firstLine("\n  \n  Back-off pulling image  \nmore")).toBe("Back-off pulling image");
     expect(firstLine("one\r\ntwo")).toBe("one");
     expect(firstLine("")).toBe("");

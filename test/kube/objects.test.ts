@@ -46,7 +46,9 @@ describe("Kubernetes object readers", () => {
       describeContainer({
         restartCount: 3,
         state: { waiting: { reason: "CrashLoopBackOff", message: "\nback-off 40s restarting\ndetails" } },
-        lastState: { terminated: { reason: "Error", exitCode: 1, finishedAt: new Date("2026-01-02T03:04:05Z") } },
+        lastState: {
+          terminated: { reason: "Error", exitCode: 1, finishedAt: new Date("2026-01-02T03:04:05Z") },
+        },
       }),
     ).toBe(
       "waiting (CrashLoopBackOff: back-off 40s restarting), restartCount 3, last termination reason=Error exitCode=1 finishedAt=2026-01-02T03:04:05Z",
