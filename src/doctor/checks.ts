@@ -4,7 +4,6 @@
  */
 import type { Context } from "../core/context.js";
 import { isSreLabError } from "../core/errors.js";
-import { firstLine } from "../core/text.js";
 import { formatBinaryBytes } from "../core/units.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import { compareVersions, parseVersion, TOOLS, type ToolName } from "../exec/tools.js";
@@ -16,6 +15,7 @@ import {
   labHostPorts,
   RESOURCE_BUDGET,
 } from "../lab/config.js";
+import { type DockerDaemonInfo, dockerDaemonInfo } from "../lab/docker.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -103,26 +103,12 @@ async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Pr
   }
 }
 
-interface DockerInfo {
-  ServerVersion?: string;
-  OperatingSystem?: string;
-  MemTotal?: number;
-  NCPU?: number;
-  ServerErrors?: string[];
-}
-
 async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; facts: DockerFacts }> {
   const base = { id: "docker-daemon", title: "Docker daemon", blocking: true };
   const facts: DockerFacts = { dockerDesktop: false };
-  let stdout = "";
-  let stderr = "";
-  let exitCode = 0;
+  let daemon: DockerDaemonInfo;
   try {
-    const result = await ctx.runner.run("docker", ["info", "--format", "{{json .}}"], {
-      timeoutMs: DAEMON_TIMEOUT_MS,
-      allowFailure: true,
-    });
-    ({ stdout, stderr, exitCode } = result);
+    daemon = await dockerDaemonInfo(ctx, DAEMON_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof ToolNotFoundError) {
       return { check: { ...base, status: "skip", detail: "skipped: the Docker CLI is missing" }, facts };
@@ -138,20 +124,13 @@ async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; fa
       facts,
     };
   }
-  let info: DockerInfo | undefined;
-  try {
-    info = JSON.parse(stdout.trim() || "null") as DockerInfo | undefined;
-  } catch {
-    info = undefined;
-  }
-  const serverError = info?.ServerErrors?.[0] ?? firstLine(stderr);
-  if (exitCode !== 0 || !info?.ServerVersion) {
-    const permission = /permission denied/i.test(serverError);
+  if (!daemon.answering) {
+    const permission = /permission denied/i.test(daemon.why);
     return {
       check: {
         ...base,
         status: "fail",
-        detail: `not answering: ${serverError || `docker info exited with code ${exitCode}`}`,
+        detail: `not answering: ${daemon.why}`,
         hint: permission
           ? "add yourself to the docker group (sudo usermod -aG docker $USER), then log in again"
           : dockerStartHint(ctx),
@@ -162,13 +141,13 @@ async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; fa
       facts,
     };
   }
-  facts.dockerServerVersion = info.ServerVersion;
-  if (info.OperatingSystem !== undefined) facts.dockerOperatingSystem = info.OperatingSystem;
-  facts.dockerDesktop = /docker desktop/i.test(info.OperatingSystem ?? "");
-  if (typeof info.MemTotal === "number") facts.dockerMemoryBytes = info.MemTotal;
-  if (typeof info.NCPU === "number") facts.dockerCpus = info.NCPU;
-  const where = facts.dockerDesktop ? ` (${info.OperatingSystem})` : "";
-  return { check: { ...base, status: "ok", detail: `server ${info.ServerVersion}${where}` }, facts };
+  facts.dockerServerVersion = daemon.serverVersion;
+  if (daemon.operatingSystem !== undefined) facts.dockerOperatingSystem = daemon.operatingSystem;
+  facts.dockerDesktop = /docker desktop/i.test(daemon.operatingSystem ?? "");
+  if (daemon.memTotalBytes !== undefined) facts.dockerMemoryBytes = daemon.memTotalBytes;
+  if (daemon.cpus !== undefined) facts.dockerCpus = daemon.cpus;
+  const where = facts.dockerDesktop ? ` (${daemon.operatingSystem})` : "";
+  return { check: { ...base, status: "ok", detail: `server ${daemon.serverVersion}${where}` }, facts };
 }
 
 function dockerStartHint(ctx: Context): string {
@@ -252,13 +231,16 @@ async function checkInotify(ctx: Context, facts: DockerFacts): Promise<CheckResu
   const keys = Object.keys(INOTIFY_LIMITS) as (keyof typeof INOTIFY_LIMITS)[];
   let values: number[];
   try {
-    const result = await ctx.runner.run("sysctl", ["-n", ...keys], { timeoutMs: VERSION_TIMEOUT_MS });
+    const result = await ctx.runner.run("sysctl", ["-n", ...keys], {
+      timeoutMs: VERSION_TIMEOUT_MS,
+      purpose: "read the inotify limits",
+    });
     values = result.stdout.trim().split(/\s+/).map(Number);
   } catch (error) {
     return {
       ...base,
       status: "warn",
-      detail: `could not read: ${describe(error)}`,
+      detail: describe(error),
       hint: TOOLS.sysctl.install,
     };
   }
@@ -309,7 +291,10 @@ async function checkCluster(
   if (!canAsk)
     return { check: { ...base, status: "skip", detail: "skipped: needs kind and a running Docker daemon" } };
   try {
-    const result = await ctx.runner.run("kind", ["get", "clusters"], { timeoutMs: DAEMON_TIMEOUT_MS });
+    const result = await ctx.runner.run("kind", ["get", "clusters"], {
+      timeoutMs: DAEMON_TIMEOUT_MS,
+      purpose: "list the kind clusters",
+    });
     // kind prints "No kind clusters found." on stderr (exit 0) when there are none.
     const exists = result.stdout.split("\n").some((line) => line.trim() === CLUSTER_NAME);
     return {
@@ -323,7 +308,7 @@ async function checkCluster(
       exists,
     };
   } catch (error) {
-    return { check: { ...base, status: "warn", detail: `kind get clusters failed: ${describe(error)}` } };
+    return { check: { ...base, status: "warn", detail: describe(error) } };
   }
 }
 
