@@ -9,6 +9,7 @@ import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
+import { DEFAULT_MODEL } from "../lab/config.js";
 import { detectPrefix, rewriteHints } from "./invocation.js";
 import { VERSION } from "./version.js";
 
@@ -174,7 +175,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .option("--no-sysctl", "leave the host's inotify limits alone")
     .option("--recreate", "delete and re-create a lab cluster that was made from a different config")
     .option("--dry-run", "print every command and manifest up would apply, and change nothing")
-    .option("--model <name>", "Ollama model to make sure of", "phi3:mini")
+    .option("--model <name>", "Ollama model to make sure of", DEFAULT_MODEL)
     .option("--skip-model", "do not wait for or pull the model")
     .option(
       "--model-cache <dir>",
@@ -272,7 +273,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     )
     .option("--no-ai", "deterministic findings only; no model is contacted")
     .option("--print-prompt", "print the exact messages that would be sent to the model, then exit")
-    .option("--model <name>", "Ollama model", "phi3:mini")
+    .option("--model <name>", "Ollama model", DEFAULT_MODEL)
     .option(
       "--ollama-url <url>",
       "Ollama to use (default: the lab's, by cluster DNS for the agent, port-forwarded with --local; 127.0.0.1:11434 with --bundle)",

@@ -3,7 +3,6 @@
  * Ready (with the reason a human would look for first), whether Ollama has the model, and the URLs.
  * Read-only; the only process it starts is a short port-forward to Ollama, always stopped.
  */
-import versions from "../../versions.json" with { type: "json" };
 import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import { firstLine } from "../core/text.js";
@@ -22,9 +21,8 @@ import {
   NAMESPACES,
   NODE_ROLE_LABEL,
 } from "./config.js";
+import { labModel } from "./model.js";
 import { startPortForward } from "./port-forward.js";
-
-export const LAB_MODEL = versions.models.ollama;
 
 /** Namespaces whose pods are the lab's (metrics-server is deployed into kube-system). */
 export const LAB_POD_NAMESPACES: readonly string[] = [...Object.values(NAMESPACES), "kube-system"];
@@ -314,7 +312,9 @@ export function podProblem(pod: KubeObject & PodFields): PodProblem | undefined 
 
 /** Asks the lab's Ollama whether it has the model, through a short-lived port-forward. */
 async function checkModel(ctx: Context, kube: KubeClient, labPods: KubeObject[]): Promise<ModelStatus> {
-  const unknown = (detail: string): ModelStatus => ({ name: LAB_MODEL, state: "unknown", detail });
+  // The model the lab was brought up with (up --model), not necessarily the default.
+  const model = await labModel(kube);
+  const unknown = (detail: string): ModelStatus => ({ name: model, state: "unknown", detail });
   const ollamaReady = labPods.some(
     (p) =>
       p.metadata?.namespace === OLLAMA.namespace &&
@@ -337,7 +337,7 @@ async function checkModel(ctx: Context, kube: KubeClient, labPods: KubeObject[])
       timeoutMs: MODEL_CHECK.requestMs,
       signal: ctx.signal,
     });
-    return { name: LAB_MODEL, state: (await ollama.hasModel(LAB_MODEL)) ? "present" : "missing" };
+    return { name: model, state: (await ollama.hasModel(model)) ? "present" : "missing" };
   } catch (error) {
     if (error instanceof InterruptedError || ctx.signal.aborted) throw new InterruptedError();
     return unknown(error instanceof Error ? error.message : String(error));
