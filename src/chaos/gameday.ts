@@ -12,9 +12,10 @@ import { join } from "node:path";
 import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, UsageError } from "../core/errors.js";
 import type { Styler } from "../core/output.js";
+import { SCENARIO_NAMES, type ScenarioName } from "./catalogue.js";
 import { cleanupRun, type InjectOutcome, injectAndVerify, openRun, revertNow, step } from "./run.js";
 import { scenario as scenarioNamed } from "./scenarios/index.js";
-import { type ChaosRun, NotVerifiedError, SCENARIO_NAMES, type ScenarioName } from "./types.js";
+import { type ChaosRun, NotVerifiedError } from "./types.js";
 
 export interface DiagnosisOutcome {
   /** Findings, root cause first (diagnose's contract). */

@@ -16,7 +16,8 @@ import {
 } from "../kube/objects.js";
 import { NAMESPACES } from "../lab/config.js";
 import { podProblem } from "../lab/status.js";
-import { type ChaosRun, NotVerifiedError, type ScenarioName } from "./types.js";
+import type { ScenarioName } from "./catalogue.js";
+import { type ChaosRun, NotVerifiedError } from "./types.js";
 
 /** Every object chaos creates carries this label, its value the scenario's name. */
 export const CHAOS_LABEL = "sre-lab.dev/chaos";

@@ -4,6 +4,7 @@
  * commander; `--help` and `--version` never load the Kubernetes, listr2 or Ollama packages.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { SCENARIO_CATALOGUE, SCENARIO_NAMES } from "../chaos/catalogue.js";
 import type { Context } from "../core/context.js";
 import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
@@ -306,18 +307,8 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       },
     );
 
-  // sre-lab chaos and gameday (docs/chaos.md). The scenario names are repeated here so that --help
-  // loads no chaos module; src/chaos/types.ts (SCENARIO_NAMES) is their source.
-  const chaosScenarios: [string, string][] = [
-    ["oom", "push one target-app pod past its own memory limit until it is OOMKilled (exit code 137)"],
-    ["crashloop", "run a drill copy of the app with a bad setting: it exits at start and crash-loops"],
-    ["bad-image", "run a drill copy of the app whose image tag does not exist"],
-    ["missing-config", "run a drill copy of the app that needs a ConfigMap nobody created"],
-    ["probe-failure", "run a drill copy of the app whose liveness probe asks for the wrong path"],
-    ["unschedulable", "run a drill copy of the app that requests more memory than any node has"],
-    ["drift", "edit the Argo CD-managed Deployment by hand and time Argo CD's self-heal"],
-    ["node-failure", "stop the apps worker's kind container (docker stop): its node goes NotReady"],
-  ];
+  // sre-lab chaos and gameday (docs/chaos.md). One subcommand per scenario of the catalogue (a
+  // data-only module, so --help loads no scenario code).
   const chaos = program
     .command("chaos")
     .description(
@@ -341,10 +332,10 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       const { chaosResetCommand } = await import("./commands/chaos.js");
       await chaosResetCommand(await withContext(command), options, deps.stderr);
     });
-  for (const [name, description] of chaosScenarios) {
+  for (const { name, summary } of SCENARIO_CATALOGUE) {
     chaos
       .command(name)
-      .description(description)
+      .description(summary)
       .option("--revert", "undo this scenario (whatever an earlier run left) instead of running it")
       .option("--timeout <duration>", "deadline for the break to show (default: the scenario's own)")
       .option("-y, --yes", "act on a context that is not the lab's (see docs/existing-cluster.md)")
@@ -393,15 +384,12 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       completionCommand(program, shell, (text) => deps.stdout.write(text));
     });
 
-  addExamples(
-    program,
-    chaosScenarios.map(([name]) => name),
-  );
+  addExamples(program, SCENARIO_NAMES);
   return program;
 }
 
 /** The examples of every command, by command path; each line is run through the parser by the tests. */
-function addExamples(program: Command, scenarios: string[]): void {
+function addExamples(program: Command, scenarios: readonly string[]): void {
   const table: Record<string, string[]> = {
     "": [
       "sre-lab diagnose --bundle examples/bundles/oom-crashloop.json --no-ai   # no cluster needed",

@@ -22,6 +22,7 @@ import {
   type Pod,
   type PodSpec,
 } from "../../kube/objects.js";
+import type { ScenarioName } from "../catalogue.js";
 import {
   appContainer,
   CHAOS_LABEL,
@@ -37,7 +38,7 @@ import {
   targetDeployment,
   waitForPods,
 } from "../lab.js";
-import type { ChaosRun, Injection, Scenario, ScenarioName, Verification } from "../types.js";
+import type { ChaosRun, Injection, Scenario, Verification } from "../types.js";
 
 export const DRILL_APP_NAME = "sre-lab-drill";
 /** The ConfigMap missing-config's drill refers to and nobody creates. */
