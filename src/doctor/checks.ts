@@ -70,6 +70,7 @@ async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Pr
     const result = await ctx.runner.run(tool, spec.versionArgs ?? ["--version"], {
       timeoutMs: VERSION_TIMEOUT_MS,
       allowFailure: true,
+      purpose: `read the ${tool} version`,
     });
     const version = parseVersion(result.stdout) ?? parseVersion(result.stderr);
     if (!version) {

@@ -1,8 +1,8 @@
 /**
  * The Kubernetes object shapes the lab reads and writes (pods, deployments, nodes, events, Argo CD
  * Applications), and the readers every layer shares: conditions, readiness, container statuses and
- * terminations. Objects come from the API server or a pasted bundle, so every field is optional and
- * read defensively.
+ * terminations. Objects come from the API server, so every field is optional. (Evidence from a
+ * pasted bundle is not typed this way: diagnose/analyze/fields.ts reads it without trusting shapes.)
  */
 import { firstLine } from "../core/text.js";
 import type { KubeObject } from "./client.js";

@@ -8,7 +8,7 @@ import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js
 import { firstLine } from "../core/text.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeUnreachableError } from "../kube/errors.js";
-import { isPodReady } from "../kube/objects.js";
+import { type Condition, condition, isPodReady, type NodeObject } from "../kube/objects.js";
 import { createOllamaClient } from "../ollama/client.js";
 import {
   CLUSTER_NAME,
@@ -147,22 +147,13 @@ export async function getLabStatus(ctx: Context): Promise<LabStatus> {
   };
 }
 
-interface Condition {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
-
 export function nodeStatus(node: KubeObject): NodeStatus {
   const labels = node.metadata?.labels ?? {};
   const role =
     labels[NODE_ROLE_LABEL] ??
     ("node-role.kubernetes.io/control-plane" in labels ? "control-plane" : undefined) ??
     "-";
-  const conditions = ((node.status as { conditions?: Condition[] } | undefined)?.conditions ??
-    []) as Condition[];
-  const ready = conditions.find((c) => c.type === "Ready");
+  const ready = condition(node as NodeObject, "Ready");
   const isReady = ready?.status === "True";
   return {
     name: node.metadata?.name ?? "?",
