@@ -5,8 +5,8 @@
  *   ("256 MiB", "3.8 GiB") in prose, formatMemoryQuantity ("512Mi") where the user pastes it into a
  *   manifest.
  * - Downloads and files (model pulls, the model cache on disk, the manifests tarball against
- *   Argo CD's decimal "1G" limit) are decimal, as registries and `du --si` report them:
- *   formatDecimalBytes ("2.2 GB").
+ *   Argo CD's limit, which is the decimal quantity "1G") are decimal: formatDecimalBytes ("2.2 GB").
+ *   The function names say which rule a size follows.
  * - parseQuantity reads the whole grammar of k8s.io/apimachinery/pkg/api/resource (see
  *   docs/versions.md); parseCpuMillicores and parseMemoryBytes are its two common readings.
  *
