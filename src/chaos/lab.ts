@@ -2,9 +2,10 @@
  * What every scenario shares: the lab's names, the labels that mark chaos objects as the lab's,
  * the target app, labelled clean-up, and waits that turn a deadline into "what we saw".
  */
+
+import { formatDuration } from "../core/duration.js";
 import { DeadlineError, SreLabError } from "../core/errors.js";
 import { firstLine } from "../core/text.js";
-import { formatDuration } from "../exec/runner.js";
 import type { KubeObject } from "../kube/client.js";
 import {
   type ContainerSpec,

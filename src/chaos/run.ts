@@ -6,8 +6,9 @@
 
 import { runSteps } from "../cli/tasks.js";
 import type { Context } from "../core/context.js";
+import { formatDuration } from "../core/duration.js";
 import { InterruptedError, SreLabError } from "../core/errors.js";
-import { formatDuration, type Runner } from "../exec/runner.js";
+import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { labKube } from "../lab/status.js";
 import type { ScenarioName } from "./catalogue.js";

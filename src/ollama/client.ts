@@ -18,9 +18,9 @@
  *   explicit value is the only way to know what the model was given.
  */
 import type { ChatRequest, Ollama } from "ollama";
+import { formatDuration } from "../core/duration.js";
 import { InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
 import { formatDecimalBytes } from "../core/units.js";
-import { formatDuration } from "../exec/runner.js";
 import {
   OllamaAnswerCutOffError,
   OllamaDeadlineError,

@@ -10,9 +10,10 @@
  * the AI worker that runs Ollama (diagnose needs it). The node must be a node of the kind cluster
  * sre-lab by its providerID and by the container's kind label, so another cluster is never touched.
  */
+
+import { formatDuration } from "../../core/duration.js";
 import { DeadlineError, InterruptedError, SreLabError } from "../../core/errors.js";
 import { firstLine } from "../../core/text.js";
-import { formatDuration } from "../../exec/runner.js";
 import { condition, isPodReady, type NodeObject, nameOf, type Pod, timeText } from "../../kube/objects.js";
 import { CLUSTER_NAME, NODE_ROLE_LABEL } from "../../lab/config.js";
 import { describePods, notSeen, TARGET } from "../lab.js";

@@ -14,11 +14,10 @@ import {
 } from "../../chaos/run.js";
 import { SCENARIOS, scenario as scenarioNamed } from "../../chaos/scenarios/index.js";
 import type { Context } from "../../core/context.js";
-import { parseDuration } from "../../core/duration.js";
+import { formatDuration, parseDuration } from "../../core/duration.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import { terminalLine } from "../../core/sanitize.js";
-import { formatDuration } from "../../exec/runner.js";
 import type { OutputFormat } from "../main.js";
 
 export interface ChaosFlags {
