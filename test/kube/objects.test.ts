@@ -10,7 +10,10 @@ import {
   timeText,
 } from "../../src/kube/objects.js";
 
-const pod = (status: NonNullable<Pod["status"]>): Pod => ({ metadata: { name: "web-1", namespace: "app" }, status });
+const pod = (status: NonNullable<Pod["status"]>): Pod => ({
+  metadata: { name: "web-1", namespace: "app" },
+  status,
+});
 
 describe("Kubernetes object readers", () => {
   it("a pod is Ready only when its Ready condition is True", () => {
