@@ -4,6 +4,7 @@
  * cannot drift apart.
  */
 import { UsageError } from "../core/errors.js";
+import { DEFAULT_MODEL } from "../lab/config.js";
 
 export const AGENT_ENV = {
   namespace: "SRE_LAB_NAMESPACE",
@@ -66,7 +67,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     namespace: required(AGENT_ENV.namespace),
     pod: required(AGENT_ENV.pod),
     mode: mode as AgentMode,
-    model: env[AGENT_ENV.model]?.trim() || "phi3:mini",
+    model: env[AGENT_ENV.model]?.trim() || DEFAULT_MODEL,
     ollamaUrl: env[AGENT_ENV.ollamaUrl]?.trim() || DEFAULT_OLLAMA_URL,
     prometheusUrl: prometheus === undefined ? DEFAULT_PROMETHEUS_URL : prometheus.trim() || undefined,
     emitBundle: env[AGENT_ENV.emitBundle] === "1",

@@ -13,6 +13,7 @@ import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, UsageError } from "../core/errors.js";
 import type { Styler } from "../core/output.js";
 import type { Step } from "../core/steps.js";
+import { SCENARIO_NAMES, type ScenarioName } from "./catalogue.js";
 import {
   chaosState,
   cleanupRun,
@@ -24,7 +25,7 @@ import {
   runStep,
 } from "./run.js";
 import { scenario as scenarioNamed } from "./scenarios/index.js";
-import { type ChaosRun, NotVerifiedError, type PodRef, SCENARIO_NAMES, type ScenarioName } from "./types.js";
+import { type ChaosRun, NotVerifiedError, type PodRef } from "./types.js";
 
 export interface DiagnosisOutcome {
   /** Findings, root cause first (diagnose's contract). */

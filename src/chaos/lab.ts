@@ -2,21 +2,23 @@
  * What every scenario shares: the lab's names, the labels that mark chaos objects as the lab's,
  * the target app, labelled clean-up, and waits that turn a deadline into "what we saw".
  */
+
+import { formatDuration } from "../core/duration.js";
 import { DeadlineError, SreLabError } from "../core/errors.js";
-import { formatDuration } from "../exec/runner.js";
+import { firstLine } from "../core/text.js";
 import type { KubeObject } from "../kube/client.js";
-import { NAMESPACES } from "../lab/config.js";
-import { podProblem } from "../lab/status.js";
 import {
   type ContainerSpec,
   type Deployment,
   describeContainer,
   type EventObject,
-  firstLine,
   type Pod,
   containerStatus as statusOf,
-} from "./objects.js";
-import { type ChaosRun, NotVerifiedError, type ScenarioName } from "./types.js";
+} from "../kube/objects.js";
+import { NAMESPACES } from "../lab/config.js";
+import { podProblem } from "../lab/status.js";
+import type { ScenarioName } from "./catalogue.js";
+import { type ChaosRun, NotVerifiedError } from "./types.js";
 
 /** Every object chaos creates carries this label, its value the scenario's name. */
 export const CHAOS_LABEL = "sre-lab.dev/chaos";

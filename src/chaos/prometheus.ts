@@ -6,9 +6,9 @@
  */
 import type { Context } from "../core/context.js";
 import { InterruptedError } from "../core/errors.js";
+import { formatBinaryBytes as formatMiB } from "../core/units.js";
 import { EXPOSED, KUBE_CONTEXT } from "../lab/config.js";
 import { escapeLabelValue } from "../prometheus/client.js";
-import { formatMiB } from "./objects.js";
 
 /** Same variable `sre-lab diagnose --local` reads. */
 export const PROMETHEUS_URL_ENV = "SRE_LAB_PROMETHEUS_URL";

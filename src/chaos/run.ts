@@ -5,11 +5,13 @@
  */
 
 import type { Context } from "../core/context.js";
+import { formatDuration } from "../core/duration.js";
 import { InterruptedError, SreLabError } from "../core/errors.js";
 import { runSteps, type Step } from "../core/steps.js";
-import { formatDuration, type Runner } from "../exec/runner.js";
+import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { labKube } from "../lab/status.js";
+import type { ScenarioName } from "./catalogue.js";
 import { diagnoseCommand } from "./lab.js";
 import { checkChaosTarget } from "./safety.js";
 import { SCENARIOS } from "./scenarios/index.js";
@@ -19,7 +21,6 @@ import {
   NotVerifiedError,
   type PodRef,
   type Scenario,
-  type ScenarioName,
   type Verification,
 } from "./types.js";
 

@@ -12,23 +12,7 @@ import { SreLabError, type SreLabErrorOptions } from "../core/errors.js";
 import type { FindingCode } from "../diagnose/types.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
-
-/** In gameday order: node-failure last, because it takes a worker (and what runs on it) away. */
-export const SCENARIO_NAMES = [
-  "oom",
-  "crashloop",
-  "bad-image",
-  "missing-config",
-  "probe-failure",
-  "unschedulable",
-  "drift",
-  "node-failure",
-] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
-
-export function isScenarioName(name: string): name is ScenarioName {
-  return (SCENARIO_NAMES as readonly string[]).includes(name);
-}
+import type { ScenarioName } from "./catalogue.js";
 
 /** What a scenario acts through. Reverts after Ctrl-C get a fresh one whose signal has not fired. */
 export interface ChaosRun {

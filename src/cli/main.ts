@@ -4,11 +4,13 @@
  * commander; `--help` and `--version` never load the Kubernetes, listr2 or Ollama packages.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { SCENARIO_CATALOGUE, SCENARIO_NAMES } from "../chaos/catalogue.js";
 import type { Clock, Context } from "../core/context.js";
 import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
+import { DEFAULT_MODEL } from "../lab/config.js";
 import { DEFAULT_PROVIDER, describeProviders } from "../lab/provider/index.js";
 import { detectPrefix, rewriteHints } from "./invocation.js";
 import { VERSION } from "./version.js";
@@ -202,7 +204,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     .option("--no-sysctl", "leave the host's inotify limits alone")
     .option("--recreate", "delete and re-create a lab cluster that was made from a different config")
     .option("--dry-run", "print every command and manifest up would apply, and change nothing")
-    .option("--model <name>", "Ollama model to make sure of", "phi3:mini")
+    .option("--model <name>", "Ollama model to make sure of", DEFAULT_MODEL)
     .option("--skip-model", "do not wait for or pull the model")
     .option(
       "--model-cache <dir>",
@@ -300,7 +302,7 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     )
     .option("--no-ai", "deterministic findings only; no model is contacted")
     .option("--print-prompt", "print the exact messages that would be sent to the model, then exit")
-    .option("--model <name>", "Ollama model", "phi3:mini")
+    .option("--model <name>", "Ollama model", DEFAULT_MODEL)
     .option(
       "--ollama-url <url>",
       "Ollama to use (default: the lab's, by cluster DNS for the agent, port-forwarded with --local; 127.0.0.1:11434 with --bundle)",
@@ -333,18 +335,8 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       },
     );
 
-  // sre-lab chaos and gameday (docs/chaos.md). The scenario names are repeated here so that --help
-  // loads no chaos module; src/chaos/types.ts (SCENARIO_NAMES) is their source.
-  const chaosScenarios: [string, string][] = [
-    ["oom", "push one target-app pod past its own memory limit until it is OOMKilled (exit code 137)"],
-    ["crashloop", "run a drill copy of the app with a bad setting: it exits at start and crash-loops"],
-    ["bad-image", "run a drill copy of the app whose image tag does not exist"],
-    ["missing-config", "run a drill copy of the app that needs a ConfigMap nobody created"],
-    ["probe-failure", "run a drill copy of the app whose liveness probe asks for the wrong path"],
-    ["unschedulable", "run a drill copy of the app that requests more memory than any node has"],
-    ["drift", "edit the Argo CD-managed Deployment by hand and time Argo CD's self-heal"],
-    ["node-failure", "stop the apps worker's kind container (docker stop): its node goes NotReady"],
-  ];
+  // sre-lab chaos and gameday (docs/chaos.md). One subcommand per scenario of the catalogue (a
+  // data-only module, so --help loads no scenario code).
   const chaos = program
     .command("chaos")
     .description(
@@ -368,10 +360,10 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       const { chaosResetCommand } = await import("./commands/chaos.js");
       await chaosResetCommand(await withContext(command), options);
     });
-  for (const [name, description] of chaosScenarios) {
+  for (const { name, summary } of SCENARIO_CATALOGUE) {
     chaos
       .command(name)
-      .description(description)
+      .description(summary)
       .option("--revert", "undo this scenario (whatever an earlier run left) instead of running it")
       .option("--timeout <duration>", "deadline for the break to show (default: the scenario's own)")
       .option("-y, --yes", "act on a context that is not the lab's (see docs/existing-cluster.md)")
@@ -420,15 +412,12 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
       completionCommand(program, shell, (text) => deps.stdout.write(text));
     });
 
-  addExamples(
-    program,
-    chaosScenarios.map(([name]) => name),
-  );
+  addExamples(program, SCENARIO_NAMES);
   return program;
 }
 
 /** The examples of every command, by command path; each line is run through the parser by the tests. */
-function addExamples(program: Command, scenarios: string[]): void {
+function addExamples(program: Command, scenarios: readonly string[]): void {
   const table: Record<string, string[]> = {
     "": [
       "sre-lab diagnose --bundle examples/bundles/oom-crashloop.json --no-ai   # no cluster needed",

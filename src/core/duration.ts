@@ -97,3 +97,13 @@ export function formatMs(ms: number): string {
   const s = (ms % 60_000) / 1_000;
   return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s ? `${s}s` : ""}`;
 }
+
+/**
+ * A wait or deadline in prose, rounded: 500 → "500ms", 90_000 → "90s", 600_000 → "10m". For a value
+ * the user types back into a flag use formatMs, which is exact.
+ */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${ms}ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1_000)}s`;
+  return `${Math.round(ms / 60_000)}m`;
+}

@@ -10,6 +10,7 @@
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { InterruptedError, throwIfAborted, UsageError } from "../core/errors.js";
+import { formatBinaryBytes, formatMemoryQuantity } from "../core/units.js";
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 const READ_PIECE = 1024 * 1024;
@@ -89,9 +90,9 @@ async function readStdin(
 function tooBig(file: string, size: number, maxBytes: number, atLeast = false): UsageError {
   const name = file === "from stdin" ? "the bundle read from stdin" : `the bundle ${file}`;
   return new UsageError(
-    `${name} is ${atLeast ? "more than " : ""}${formatSize(atLeast ? maxBytes : size)}, over the limit of ${formatSize(maxBytes)}`,
+    `${name} is ${atLeast ? "more than " : ""}${formatBinaryBytes(atLeast ? maxBytes : size)}, over the limit of ${formatBinaryBytes(maxBytes)}`,
     {
-      hint: `raise the limit if you trust the file: --max-bundle-size ${formatSize(Math.max(size, maxBytes * 2)).replace(" ", "")}`,
+      hint: `raise the limit if you trust the file: --max-bundle-size ${formatMemoryQuantity(Math.max(size, maxBytes * 2))}`,
     },
   );
 }
@@ -147,16 +148,9 @@ export function parseByteSize(text: string, flag = "--max-bundle-size"): number 
     });
   }
   if (bytes > MAX_BUNDLE_LIMIT) {
-    throw new UsageError(`${flag} ${text} is more than ${formatSize(MAX_BUNDLE_LIMIT)}`, {
+    throw new UsageError(`${flag} ${text} is more than ${formatBinaryBytes(MAX_BUNDLE_LIMIT)}`, {
       hint: "a bundle that large cannot be analysed in memory; cut its logs first",
     });
   }
   return bytes;
-}
-
-function formatSize(bytes: number): string {
-  if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
-  if (bytes >= 1024 ** 2) return `${Math.round(bytes / 1024 ** 2)} MiB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KiB`;
-  return `${bytes} bytes`;
 }

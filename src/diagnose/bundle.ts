@@ -6,6 +6,7 @@
  */
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { UsageError } from "../core/errors.js";
+import { firstLine } from "../core/text.js";
 import { redactBundle } from "./redact.js";
 import {
   BUNDLE_API_VERSION,
@@ -182,9 +183,4 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (typeof value === "string") return "a string";
   return `a ${typeof value}`;
-}
-
-function firstLine(text: string): string {
-  const end = text.indexOf("\n");
-  return end === -1 ? text : text.slice(0, end);
 }

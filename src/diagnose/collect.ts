@@ -12,6 +12,7 @@
  *
  * Nothing is redacted here: callers redact (redactBundle) before anything leaves the process.
  */
+import { firstLine } from "../core/text.js";
 import { asRecord, num, record, records, text, timeOf } from "./analyze/fields.js";
 import { classifyLog } from "./analyze/logs.js";
 import { serviceOf } from "./analyze/remedies.js";
@@ -489,7 +490,7 @@ export function statusCode(error: unknown): number | undefined {
 /** One redacted line: an error message may quote a URL with a password or a token. */
 function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return redactText(message.split("\n")[0] ?? message);
+  return redactText(firstLine(message));
 }
 
 function rank(event: KubeObject): number {

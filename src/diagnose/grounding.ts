@@ -16,6 +16,7 @@
  * Pure and small: it runs in the agent, whose bundle stays free of dependencies. The answer is
  * untrusted text; nothing here evaluates it, and the items it returns are printable and clipped.
  */
+import { parseCpuMillicores, parseMemoryBytes } from "../core/units.js";
 import { clip, sanitizeLine } from "./analyze/quote.js";
 import type { Finding, FindingCode } from "./types.js";
 
@@ -91,18 +92,6 @@ const RESOURCE_QUANTITY = /\b(cpu|memory)\s*[=:]\s*(\d+(?:\.\d+)?)(m|k|M|G|T)?(?
 const POD_NAME_SHAPE = /(?<![\w./-])([a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{5,10}-[a-z0-9]{5})(?![\w-])/g;
 /** A kubectl invocation, up to the end of the line, a backtick or a sentence end. */
 const KUBECTL = /\bkubectl(?:[ \t]+[^\s`;|]+)+/g;
-
-const MEMORY_UNITS: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-};
 
 /**
  * What points at each root-cause code in free text, most specific first. Codes with no pattern
@@ -291,21 +280,20 @@ interface Quantity {
 function quantities(text: string): Quantity[] {
   const found: Quantity[] = [];
   for (const m of text.matchAll(BINARY_QUANTITY)) {
-    found.push({ text: `${m[1]}${m[2]}`, dimension: "memory", value: Number(m[1]) * MEMORY_UNITS[m[2]!]! });
+    const text = `${m[1]}${m[2]}`;
+    found.push({ text, dimension: "memory", value: parseMemoryBytes(text) ?? Number.NaN });
   }
   for (const m of text.matchAll(RESOURCE_QUANTITY)) {
     const unit = m[3] ?? "";
     if (m[1]!.toLowerCase() === "memory") {
       // Binary suffixes were taken above; here only decimal ones (and plain bytes are skipped).
       if (unit !== "" && unit !== "m") {
-        found.push({
-          text: `${m[2]}${unit}`,
-          dimension: "memory",
-          value: Number(m[2]) * MEMORY_UNITS[unit]!,
-        });
+        // "512g" or "1K" are no quantities (NaN): only their exact text can ground them.
+        const text = `${m[2]}${unit}`;
+        found.push({ text, dimension: "memory", value: parseMemoryBytes(text) ?? Number.NaN });
       }
     } else {
-      const millicores = unit === "m" ? Number(m[2]) : unit === "" ? Number(m[2]) * 1000 : undefined;
+      const millicores = unit === "m" || unit === "" ? parseCpuMillicores(`${m[2]}${unit}`) : undefined;
       if (millicores !== undefined)
         found.push({ text: `${m[2]}${unit}`, dimension: "cpu", value: millicores });
     }

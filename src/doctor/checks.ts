@@ -4,17 +4,18 @@
  */
 import type { Context } from "../core/context.js";
 import { isSreLabError } from "../core/errors.js";
+import { formatBinaryBytes } from "../core/units.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import { compareVersions, parseVersion, TOOLS, type ToolName } from "../exec/tools.js";
 import {
   CLUSTER_NAME,
   DEFAULT_PORTS,
-  formatGiB,
   INOTIFY_LIMITS,
   type LabPorts,
   labHostPorts,
   RESOURCE_BUDGET,
 } from "../lab/config.js";
+import { type DockerDaemonInfo, dockerDaemonInfo } from "../lab/docker.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -69,6 +70,7 @@ async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Pr
     const result = await ctx.runner.run(tool, spec.versionArgs ?? ["--version"], {
       timeoutMs: VERSION_TIMEOUT_MS,
       allowFailure: true,
+      purpose: `read the ${tool} version`,
     });
     const version = parseVersion(result.stdout) ?? parseVersion(result.stderr);
     if (!version) {
@@ -102,26 +104,12 @@ async function checkToolVersion(ctx: Context, tool: ToolName, title: string): Pr
   }
 }
 
-interface DockerInfo {
-  ServerVersion?: string;
-  OperatingSystem?: string;
-  MemTotal?: number;
-  NCPU?: number;
-  ServerErrors?: string[];
-}
-
 async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; facts: DockerFacts }> {
   const base = { id: "docker-daemon", title: "Docker daemon", blocking: true };
   const facts: DockerFacts = { dockerDesktop: false };
-  let stdout = "";
-  let stderr = "";
-  let exitCode = 0;
+  let daemon: DockerDaemonInfo;
   try {
-    const result = await ctx.runner.run("docker", ["info", "--format", "{{json .}}"], {
-      timeoutMs: DAEMON_TIMEOUT_MS,
-      allowFailure: true,
-    });
-    ({ stdout, stderr, exitCode } = result);
+    daemon = await dockerDaemonInfo(ctx, DAEMON_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof ToolNotFoundError) {
       return { check: { ...base, status: "skip", detail: "skipped: the Docker CLI is missing" }, facts };
@@ -137,20 +125,13 @@ async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; fa
       facts,
     };
   }
-  let info: DockerInfo | undefined;
-  try {
-    info = JSON.parse(stdout.trim() || "null") as DockerInfo | undefined;
-  } catch {
-    info = undefined;
-  }
-  const serverError = info?.ServerErrors?.[0] ?? firstLine(stderr);
-  if (exitCode !== 0 || !info?.ServerVersion) {
-    const permission = /permission denied/i.test(serverError);
+  if (!daemon.answering) {
+    const permission = /permission denied/i.test(daemon.why);
     return {
       check: {
         ...base,
         status: "fail",
-        detail: `not answering: ${serverError || `docker info exited with code ${exitCode}`}`,
+        detail: `not answering: ${daemon.why}`,
         hint: permission
           ? "add yourself to the docker group (sudo usermod -aG docker $USER), then log in again"
           : dockerStartHint(ctx),
@@ -161,13 +142,13 @@ async function checkDockerDaemon(ctx: Context): Promise<{ check: CheckResult; fa
       facts,
     };
   }
-  facts.dockerServerVersion = info.ServerVersion;
-  if (info.OperatingSystem !== undefined) facts.dockerOperatingSystem = info.OperatingSystem;
-  facts.dockerDesktop = /docker desktop/i.test(info.OperatingSystem ?? "");
-  if (typeof info.MemTotal === "number") facts.dockerMemoryBytes = info.MemTotal;
-  if (typeof info.NCPU === "number") facts.dockerCpus = info.NCPU;
-  const where = facts.dockerDesktop ? ` (${info.OperatingSystem})` : "";
-  return { check: { ...base, status: "ok", detail: `server ${info.ServerVersion}${where}` }, facts };
+  facts.dockerServerVersion = daemon.serverVersion;
+  if (daemon.operatingSystem !== undefined) facts.dockerOperatingSystem = daemon.operatingSystem;
+  facts.dockerDesktop = /docker desktop/i.test(daemon.operatingSystem ?? "");
+  if (daemon.memTotalBytes !== undefined) facts.dockerMemoryBytes = daemon.memTotalBytes;
+  if (daemon.cpus !== undefined) facts.dockerCpus = daemon.cpus;
+  const where = facts.dockerDesktop ? ` (${daemon.operatingSystem})` : "";
+  return { check: { ...base, status: "ok", detail: `server ${daemon.serverVersion}${where}` }, facts };
 }
 
 function dockerStartHint(ctx: Context): string {
@@ -187,28 +168,28 @@ function checkMemory(ctx: Context, facts: DockerFacts): CheckResult {
   const fromDocker = facts.dockerMemoryBytes !== undefined;
   const bytes = facts.dockerMemoryBytes ?? ctx.host.totalMemoryBytes();
   const source = fromDocker ? (facts.dockerDesktop ? "Docker Desktop's VM" : "Docker") : "this host";
-  const budget = items.map((i) => `${i.what} ${formatGiB(i.bytes)}`).join(", ");
+  const budget = items.map((i) => `${i.what} ${formatBinaryBytes(i.bytes)}`).join(", ");
   const base = { id: "memory", title: "Memory", blocking: true };
-  const have = `${formatGiB(bytes)} available to ${source}`;
+  const have = `${formatBinaryBytes(bytes)} available to ${source}`;
   if (bytes < minimumBytes) {
     return {
       ...base,
       status: "fail",
-      detail: `${have}; the lab needs at least ${formatGiB(minimumBytes)} (${budget})`,
+      detail: `${have}; the lab needs at least ${formatBinaryBytes(minimumBytes)} (${budget})`,
       hint: facts.dockerDesktop
-        ? `raise Docker Desktop's memory limit to ${formatGiB(recommendedBytes)} (Settings → Resources)`
-        : `free memory or use a machine with ${formatGiB(recommendedBytes)}; or run without the model: sre-lab up --skip-model`,
+        ? `raise Docker Desktop's memory limit to ${formatBinaryBytes(recommendedBytes)} (Settings → Resources)`
+        : `free memory or use a machine with ${formatBinaryBytes(recommendedBytes)}; or run without the model: sre-lab up --skip-model`,
     };
   }
   if (bytes < recommendedBytes) {
     return {
       ...base,
       status: "warn",
-      detail: `${have}; ${formatGiB(recommendedBytes)} recommended (${budget})`,
+      detail: `${have}; ${formatBinaryBytes(recommendedBytes)} recommended (${budget})`,
       hint: "expect slow model answers and evictions under load",
     };
   }
-  return { ...base, status: "ok", detail: `${have} (>= ${formatGiB(recommendedBytes)} recommended)` };
+  return { ...base, status: "ok", detail: `${have} (>= ${formatBinaryBytes(recommendedBytes)} recommended)` };
 }
 
 function checkCpu(ctx: Context, facts: DockerFacts): CheckResult {
@@ -251,13 +232,16 @@ async function checkInotify(ctx: Context, facts: DockerFacts): Promise<CheckResu
   const keys = Object.keys(INOTIFY_LIMITS) as (keyof typeof INOTIFY_LIMITS)[];
   let values: number[];
   try {
-    const result = await ctx.runner.run("sysctl", ["-n", ...keys], { timeoutMs: VERSION_TIMEOUT_MS });
+    const result = await ctx.runner.run("sysctl", ["-n", ...keys], {
+      timeoutMs: VERSION_TIMEOUT_MS,
+      purpose: "read the inotify limits",
+    });
     values = result.stdout.trim().split(/\s+/).map(Number);
   } catch (error) {
     return {
       ...base,
       status: "warn",
-      detail: `could not read: ${describe(error)}`,
+      detail: describe(error),
       hint: TOOLS.sysctl.install,
     };
   }
@@ -308,7 +292,10 @@ async function checkCluster(
   if (!canAsk)
     return { check: { ...base, status: "skip", detail: "skipped: needs kind and a running Docker daemon" } };
   try {
-    const result = await ctx.runner.run("kind", ["get", "clusters"], { timeoutMs: DAEMON_TIMEOUT_MS });
+    const result = await ctx.runner.run("kind", ["get", "clusters"], {
+      timeoutMs: DAEMON_TIMEOUT_MS,
+      purpose: "list the kind clusters",
+    });
     // kind prints "No kind clusters found." on stderr (exit 0) when there are none.
     const exists = result.stdout.split("\n").some((line) => line.trim() === CLUSTER_NAME);
     return {
@@ -322,7 +309,7 @@ async function checkCluster(
       exists,
     };
   } catch (error) {
-    return { check: { ...base, status: "warn", detail: `kind get clusters failed: ${describe(error)}` } };
+    return { check: { ...base, status: "warn", detail: describe(error) } };
   }
 }
 
@@ -359,15 +346,6 @@ export async function runDoctor(ctx: Context, options: { ports?: LabPorts } = {}
     checks,
     facts: { ...facts, clusterExists: cluster.exists },
   };
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split("\n")
-      .map((l) => l.trim())
-      .find((l) => l !== "") ?? ""
-  );
 }
 
 function describe(error: unknown): string {

@@ -2,9 +2,16 @@
  * The one seam every subprocess goes through (kind, docker, kubectl, sysctl, sudo).
  * argv arrays only, a timeout on every call, output captured, failures as CommandFailedError
  * carrying a pasteable command line and the output tail. Tests replace the tools on PATH.
+ *
+ * A caller says what the command is for (`purpose: "create the kind cluster"`) and, when there is
+ * a real next step, a `hint`; a failure then reads "could not create the kind cluster: <the tool's
+ * own first error line>" with that hint, and the command line and output stay in the details.
  */
 
+import { formatDuration } from "../core/duration.js";
 import { InterruptedError, SreLabError, type SreLabErrorOptions } from "../core/errors.js";
+import { terminalLine } from "../core/sanitize.js";
+import { indent, lines, truncate } from "../core/text.js";
 import { formatCommandLine, tail } from "./command-line.js";
 import { isToolName, TOOLS } from "./tools.js";
 
@@ -22,9 +29,12 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Give the process the terminal (for sudo's password prompt); output is not captured. */
   interactive?: boolean;
-  /** What the call is for, as an imperative phrase ("create the kind cluster"): a failure reads "could not <purpose>: …". */
+  /**
+   * What the command is for, as an imperative phrase ("create the kind cluster"). A failure then
+   * reads "could not <purpose>: <the tool's first error line>" instead of "<tool> exited with code N".
+   */
   purpose?: string;
-  /** What to do when it fails, shown with the error. */
+  /** The next step shown under a failure (with or without a purpose). */
   hint?: string;
 }
 
@@ -101,17 +111,31 @@ export class ToolNotFoundError extends SreLabError {
   }
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${ms}ms`;
-  if (ms < 120_000) return `${Math.round(ms / 1_000)}s`;
-  return `${Math.round(ms / 60_000)}m`;
+// Moved to core/duration.ts; kept here until the modules outside engineer D's area import it
+// from there (the lead drops this line after the merge).
+export { formatDuration } from "../core/duration.js";
+
+/** Words with which tools start the line that says what went wrong. */
+const ERROR_LINE =
+  /\b(error|fatal|failed|failure|denied|cannot|can't|unable|refused|not found|no such|invalid)\b/i;
+
+/**
+ * The tool's own line about what went wrong: the first line of stderr (else stdout) that reads
+ * like an error, else the first non-empty one; sanitised and cut for a one-line message. kind,
+ * for one, prints progress lines ("Creating cluster …") before its "ERROR: …" line.
+ */
+export function meaningfulErrorLine(stderr: string, stdout = ""): string | undefined {
+  for (const output of [stderr, stdout]) {
+    const candidates = lines(output);
+    const line = candidates.find((l) => ERROR_LINE.test(l)) ?? candidates[0];
+    if (line !== undefined) return truncate(terminalLine(line), 300);
+  }
+  return undefined;
 }
 
-function indent(text: string): string {
-  return text
-    .split("\n")
-    .map((l) => `  ${l}`)
-    .join("\n");
+/** "could not <purpose>: <why>", or without a purpose the runner's own wording. */
+function failureMessage(purpose: string | undefined, why: string, fallback: string): string {
+  return purpose ? `could not ${purpose}: ${why}` : fallback;
 }
 
 export interface ExecaRunnerOptions {
@@ -169,29 +193,34 @@ export function createExecaRunner(options: ExecaRunnerOptions = {}): Runner {
       if (result.isCanceled) throw new InterruptedError(`interrupted while running ${file}`);
       // A timed-out process may still exit with its own code (143 after handling SIGTERM): check first.
       if (result.timedOut) {
+        const stopped = `${file} did not finish within ${formatDuration(timeout)} and was stopped`;
         throw new CommandFailedError(
-          `${file} did not finish within ${formatDuration(timeout)} and was stopped`,
+          failureMessage(runOptions.purpose, stopped, stopped),
           { argv, stdout, stderr, timedOut: true },
-          { hint: "check that the tool is not waiting on something (a daemon, a prompt, the network)" },
+          {
+            hint:
+              runOptions.hint ??
+              "check that the tool is not waiting on something (a daemon, a prompt, the network)",
+          },
         );
       }
       if (result.failed && result.exitCode === undefined) {
         if ((result as { code?: string }).code === "ENOENT") throw new ToolNotFoundError(file);
+        const notRun = `${file} could not be run: ${result.shortMessage ?? "unknown error"}`;
         throw new CommandFailedError(
-          `${file} could not be run: ${result.shortMessage ?? "unknown error"}`,
+          failureMessage(runOptions.purpose, notRun, notRun),
           { argv, stdout, stderr, timedOut: false },
-          { cause: result },
+          { cause: result, ...(runOptions.hint !== undefined ? { hint: runOptions.hint } : {}) },
         );
       }
       const exitCode = result.exitCode ?? 1;
       if (exitCode !== 0 && !runOptions.allowFailure) {
-        throw new CommandFailedError(`${file} exited with code ${exitCode}`, {
-          argv,
-          exitCode,
-          stdout,
-          stderr,
-          timedOut: false,
-        });
+        const exited = `${file} exited with code ${exitCode}`;
+        throw new CommandFailedError(
+          failureMessage(runOptions.purpose, meaningfulErrorLine(stderr, stdout) ?? exited, exited),
+          { argv, exitCode, stdout, stderr, timedOut: false },
+          runOptions.hint !== undefined ? { hint: runOptions.hint } : {},
+        );
       }
       return { argv, exitCode, stdout, stderr };
     },

@@ -14,6 +14,7 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
+import { formatDecimalBytes } from "../core/units.js";
 import { sha256Digest } from "./digest.js";
 import { ManifestsPackError } from "./errors.js";
 import { type TarEntry, TarFormatError, writeTar } from "./tar.js";
@@ -146,17 +147,10 @@ function unsupported(path: string, entry: Dirent): ManifestsPackError {
 function tooLarge(path: string, maxBytes: number): ManifestsPackError {
   const where = path === "" ? "the manifests directory" : `the manifests directory (at ${path})`;
   return new ManifestsPackError(
-    `${where} packs to more than ${formatBytes(maxBytes)}, more than Argo CD extracts`,
+    `${where} packs to more than ${formatDecimalBytes(maxBytes)}, more than Argo CD extracts`,
     path,
     {
       hint: "keep large files (images, data, binaries) out of the manifests directory; Argo CD's limit is the repo-server's --oci-manifest-max-extracted-size",
     },
   );
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${+(bytes / 1e9).toFixed(1)} GB`;
-  if (bytes >= 1e6) return `${+(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${+(bytes / 1e3).toFixed(1)} kB`;
-  return `${bytes} bytes`;
 }

@@ -2,6 +2,7 @@
  * The lab's fixed facts, declared once. kind/cluster.yaml, manifests/ and every command agree
  * with these; test/lab-config.test.ts keeps the YAML honest against them.
  */
+import versions from "../../versions.json" with { type: "json" };
 import type { KubeClient } from "../kube/client.js";
 
 /**
@@ -9,6 +10,12 @@ import type { KubeClient } from "../kube/client.js";
  * cluster" asks the provider (src/lab/provider/: contextName, detection) rather than these.
  */
 export const CLUSTER_NAME = "sre-lab";
+
+/**
+ * The Ollama model `up` pulls and `diagnose` asks unless told otherwise (versions.json pins it).
+ * A running lab may use another (`up --model`): src/lab/model.ts reads that back from the cluster.
+ */
+export const DEFAULT_MODEL: string = versions.models.ollama;
 export const KUBE_CONTEXT = `kind-${CLUSTER_NAME}`;
 
 export const REGISTRY = {
@@ -130,7 +137,7 @@ const GiB = 1024 ** 3;
 export const RESOURCE_BUDGET = {
   memory: {
     items: [
-      { what: "Ollama with phi3:mini (4k context)", bytes: 3 * GiB },
+      { what: `Ollama with ${DEFAULT_MODEL} (4k context)`, bytes: 3 * GiB },
       { what: "kind nodes (control plane, 2 workers)", bytes: 1.5 * GiB },
       { what: "Argo CD", bytes: 0.5 * GiB },
       { what: "Prometheus, kube-state-metrics, Grafana", bytes: 0.55 * GiB },
@@ -147,7 +154,3 @@ export const INOTIFY_LIMITS = {
   "fs.inotify.max_user_watches": 524288,
   "fs.inotify.max_user_instances": 512,
 } as const;
-
-export function formatGiB(bytes: number): string {
-  return `${(bytes / GiB).toFixed(1)} GiB`;
-}

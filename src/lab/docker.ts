@@ -5,7 +5,8 @@
  */
 import type { Context } from "../core/context.js";
 import { SreLabError } from "../core/errors.js";
-import { CommandFailedError } from "../exec/runner.js";
+import { lines } from "../core/text.js";
+import { CommandFailedError, meaningfulErrorLine } from "../exec/runner.js";
 
 const QUERY_TIMEOUT_MS = 15_000;
 const REMOVE_TIMEOUT_MS = 60_000;
@@ -18,26 +19,64 @@ export class DockerUnavailableError extends SreLabError {
   override readonly name = "DockerUnavailableError";
 }
 
-interface DockerInfo {
+/** What `docker info` says about the daemon, parsed at the boundary. */
+export type DockerDaemonInfo =
+  | {
+      answering: true;
+      serverVersion: string;
+      operatingSystem?: string;
+      /** Memory the daemon's containers can use (Docker Desktop: its VM's), in bytes. */
+      memTotalBytes?: number;
+      cpus?: number;
+    }
+  /** `why` is the daemon's or the CLI's own line (sanitised for the terminal). */
+  | { answering: false; why: string };
+
+interface DockerInfoJson {
   ServerVersion?: string;
+  OperatingSystem?: string;
+  MemTotal?: number;
+  NCPU?: number;
   ServerErrors?: string[];
+}
+
+/** `docker info`: whether the daemon answers and what it reports. ToolNotFoundError without the CLI. */
+export async function dockerDaemonInfo(
+  ctx: Context,
+  timeoutMs = QUERY_TIMEOUT_MS,
+): Promise<DockerDaemonInfo> {
+  const result = await ctx.runner.run("docker", ["info", "--format", "{{json .}}"], {
+    timeoutMs,
+    allowFailure: true,
+    purpose: "ask the Docker daemon for its state",
+  });
+  let info: DockerInfoJson | undefined;
+  try {
+    info = JSON.parse(result.stdout.trim() || "null") as DockerInfoJson | undefined;
+  } catch {
+    info = undefined;
+  }
+  if (result.exitCode === 0 && info?.ServerVersion) {
+    return {
+      answering: true,
+      serverVersion: info.ServerVersion,
+      ...(info.OperatingSystem !== undefined ? { operatingSystem: info.OperatingSystem } : {}),
+      ...(typeof info.MemTotal === "number" ? { memTotalBytes: info.MemTotal } : {}),
+      ...(typeof info.NCPU === "number" ? { cpus: info.NCPU } : {}),
+    };
+  }
+  const why =
+    meaningfulErrorLine(info?.ServerErrors?.[0] ?? "") ??
+    meaningfulErrorLine(result.stderr) ??
+    `docker info exited with code ${result.exitCode}`;
+  return { answering: false, why };
 }
 
 /** Throws DockerUnavailableError (with a hint for this platform) unless the daemon answers. */
 export async function requireDockerDaemon(ctx: Context, rerun: string): Promise<string> {
-  const result = await ctx.runner.run("docker", ["info", "--format", "{{json .}}"], {
-    timeoutMs: QUERY_TIMEOUT_MS,
-    allowFailure: true,
-  });
-  let info: DockerInfo | undefined;
-  try {
-    info = JSON.parse(result.stdout.trim() || "null") as DockerInfo | undefined;
-  } catch {
-    info = undefined;
-  }
-  if (result.exitCode === 0 && info?.ServerVersion) return info.ServerVersion;
-  const why =
-    info?.ServerErrors?.[0] ?? firstLine(result.stderr) ?? `docker info exited with code ${result.exitCode}`;
+  const daemon = await dockerDaemonInfo(ctx);
+  if (daemon.answering) return daemon.serverVersion;
+  const { why } = daemon;
   const hint = /permission denied/i.test(why)
     ? "add yourself to the docker group (sudo usermod -aG docker $USER), log in again"
     : ctx.host.platform === "linux"
@@ -62,7 +101,7 @@ export async function containerState(ctx: Context, name: string): Promise<string
   );
   if (result.exitCode !== 0) {
     if (isNoSuchObject(result.stderr)) return undefined;
-    throw failed(result, `docker could not inspect container ${name}`);
+    throw failed(result, `inspect the Docker container ${name}`);
   }
   const state = JSON.parse(result.stdout.trim() || '""') as unknown;
   return typeof state === "string" && state !== "" ? state : "unknown";
@@ -76,7 +115,7 @@ export async function removeContainer(ctx: Context, name: string): Promise<boole
   });
   if (result.exitCode === 0) return true;
   if (isNoSuchObject(result.stderr)) return false;
-  throw failed(result, `docker could not remove container ${name}`);
+  throw failed(result, `remove the Docker container ${name}`);
 }
 
 export async function networkExists(ctx: Context, name: string): Promise<boolean> {
@@ -84,7 +123,7 @@ export async function networkExists(ctx: Context, name: string): Promise<boolean
   const result = await ctx.runner.run(
     "docker",
     ["network", "ls", "--filter", `name=^${name}$`, "--format", "{{.Name}}"],
-    { timeoutMs: QUERY_TIMEOUT_MS },
+    { timeoutMs: QUERY_TIMEOUT_MS, purpose: "list the Docker networks" },
   );
   return lines(result.stdout).includes(name);
 }
@@ -94,7 +133,7 @@ export async function containersOnNetwork(ctx: Context, name: string): Promise<s
   const result = await ctx.runner.run(
     "docker",
     ["ps", "--all", "--filter", `network=${name}`, "--format", "{{.Names}}"],
-    { timeoutMs: QUERY_TIMEOUT_MS },
+    { timeoutMs: QUERY_TIMEOUT_MS, purpose: `list the containers on Docker network ${name}` },
   );
   return lines(result.stdout).sort();
 }
@@ -107,24 +146,15 @@ export async function removeNetwork(ctx: Context, name: string): Promise<boolean
   });
   if (result.exitCode === 0) return true;
   if (isNoSuchObject(result.stderr)) return false;
-  throw failed(result, `docker could not remove network ${name}`);
+  throw failed(result, `remove the Docker network ${name}`);
 }
 
+/** A failure read from an allowFailure result, worded as the runner words one with a purpose. */
 function failed(
   result: { argv: string[]; exitCode: number; stdout: string; stderr: string },
-  message: string,
+  purpose: string,
 ): CommandFailedError {
-  const why = firstLine(result.stderr);
-  return new CommandFailedError(why ? `${message}: ${why}` : message, { ...result, timedOut: false });
-}
-
-function lines(text: string): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
-}
-
-function firstLine(text: string): string | undefined {
-  return lines(text)[0];
+  const why =
+    meaningfulErrorLine(result.stderr, result.stdout) ?? `docker exited with code ${result.exitCode}`;
+  return new CommandFailedError(`could not ${purpose}: ${why}`, { ...result, timedOut: false });
 }

@@ -7,6 +7,7 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import { SreLabError, UsageError } from "../core/errors.js";
+import { formatDecimalBytes } from "../core/units.js";
 import { defaultModelCache } from "./paths.js";
 
 /** The absolute cache directory for a `--model-cache` value (relative to the working directory). */
@@ -95,9 +96,5 @@ export async function purgeModelCache(dir: string, env: NodeJS.ProcessEnv): Prom
   }
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(0)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(0)} kB`;
-  return `${bytes} B`;
-}
+/** The cache's size on disk, in decimal units like `du --si` (kept as the name down and up import). */
+export const formatBytes = formatDecimalBytes;

@@ -254,7 +254,7 @@ export async function openInBrowser(ctx: Context, url: string): Promise<string |
     ctx.host.platform === "darwin" ? "open" : ctx.host.platform === "linux" ? "xdg-open" : undefined;
   if (!opener) return `opening a browser is not supported on ${ctx.host.platform}`;
   try {
-    await ctx.runner.run(opener, [url], { timeoutMs: 10_000 });
+    await ctx.runner.run(opener, [url], { timeoutMs: 10_000, purpose: `open ${url} with ${opener}` });
     return undefined;
   } catch (error) {
     if (error instanceof InterruptedError) throw error;

@@ -3,11 +3,12 @@
  * Ready (with the reason a human would look for first), whether Ollama has the model, and the URLs.
  * Read-only; the only process it starts is a short port-forward to Ollama, always stopped.
  */
-import versions from "../../versions.json" with { type: "json" };
 import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
+import { firstLine } from "../core/text.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeUnreachableError } from "../kube/errors.js";
+import { type Condition, condition, isPodReady, type NodeObject } from "../kube/objects.js";
 import {
   CLUSTER_NAME,
   DEFAULT_PORTS,
@@ -19,10 +20,9 @@ import {
   NAMESPACES,
   NODE_ROLE_LABEL,
 } from "./config.js";
+import { labModel } from "./model.js";
 import { startPortForward } from "./port-forward.js";
 import { clusterFacts, providerOf } from "./provider/index.js";
-
-export const LAB_MODEL = versions.models.ollama;
 
 /** Namespaces whose pods are the lab's (metrics-server is deployed into kube-system). */
 export const LAB_POD_NAMESPACES: readonly string[] = [...Object.values(NAMESPACES), "kube-system"];
@@ -145,22 +145,13 @@ export async function getLabStatus(ctx: Context): Promise<LabStatus> {
   };
 }
 
-interface Condition {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
-
 export function nodeStatus(node: KubeObject): NodeStatus {
   const labels = node.metadata?.labels ?? {};
   const role =
     labels[NODE_ROLE_LABEL] ??
     ("node-role.kubernetes.io/control-plane" in labels ? "control-plane" : undefined) ??
     "-";
-  const conditions = ((node.status as { conditions?: Condition[] } | undefined)?.conditions ??
-    []) as Condition[];
-  const ready = conditions.find((c) => c.type === "Ready");
+  const ready = condition(node as NodeObject, "Ready");
   const isReady = ready?.status === "True";
   return {
     name: node.metadata?.name ?? "?",
@@ -241,10 +232,6 @@ interface PodFields {
   };
 }
 
-function isPodReady(pod: KubeObject & PodFields): boolean {
-  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-}
-
 /** Why a pod is not Ready, or undefined when it is Ready or has completed (a finished Job's pod). */
 export function podProblem(pod: KubeObject & PodFields): PodProblem | undefined {
   const status = pod.status ?? {};
@@ -314,7 +301,9 @@ export function podProblem(pod: KubeObject & PodFields): PodProblem | undefined 
 
 /** Asks the lab's Ollama whether it has the model, through a short-lived port-forward. */
 async function checkModel(ctx: Context, kube: KubeClient, labPods: KubeObject[]): Promise<ModelStatus> {
-  const unknown = (detail: string): ModelStatus => ({ name: LAB_MODEL, state: "unknown", detail });
+  // The model the lab was brought up with (up --model), not necessarily the default.
+  const model = await labModel(kube);
+  const unknown = (detail: string): ModelStatus => ({ name: model, state: "unknown", detail });
   const ollamaReady = labPods.some(
     (p) =>
       p.metadata?.namespace === OLLAMA.namespace &&
@@ -335,15 +324,11 @@ async function checkModel(ctx: Context, kube: KubeClient, labPods: KubeObject[])
     const ollama = await ctx.ollama(`http://127.0.0.1:${forward.localPort}`, {
       timeoutMs: MODEL_CHECK.requestMs,
     });
-    return { name: LAB_MODEL, state: (await ollama.hasModel(LAB_MODEL)) ? "present" : "missing" };
+    return { name: model, state: (await ollama.hasModel(model)) ? "present" : "missing" };
   } catch (error) {
     if (error instanceof InterruptedError || ctx.signal.aborted) throw new InterruptedError();
     return unknown(error instanceof Error ? error.message : String(error));
   } finally {
     await forward?.stop();
   }
-}
-
-function firstLine(text: string): string {
-  return text.trim().split("\n")[0] ?? "";
 }

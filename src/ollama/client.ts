@@ -18,8 +18,9 @@
  *   explicit value is the only way to know what the model was given.
  */
 import type { ChatRequest, Ollama } from "ollama";
+import { formatDuration } from "../core/duration.js";
 import { InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
-import { formatDuration } from "../exec/runner.js";
+import { formatDecimalBytes } from "../core/units.js";
 import {
   OllamaAnswerCutOffError,
   OllamaDeadlineError,
@@ -711,8 +712,7 @@ function positiveMs(value: number | undefined, fallback: number, name: string): 
 }
 
 function describeProgress(progress: PullProgress): string {
-  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
   return progress.totalBytes > 0
-    ? `${progress.status} ${mb(progress.completedBytes)} of ${mb(progress.totalBytes)}`
+    ? `${progress.status} ${formatDecimalBytes(progress.completedBytes)} of ${formatDecimalBytes(progress.totalBytes)}`
     : progress.status;
 }

@@ -1,6 +1,12 @@
 /** The one duration parser: Go/kubectl syntax, a range check, and messages that say what to type. */
 import { describe, expect, it } from "vitest";
-import { formatMs, MAX_DURATION_MS, parseDuration, parseGoDuration } from "../../src/core/duration.js";
+import {
+  formatDuration,
+  formatMs,
+  MAX_DURATION_MS,
+  parseDuration,
+  parseGoDuration,
+} from "../../src/core/duration.js";
 import { UsageError } from "../../src/core/errors.js";
 
 describe("parseDuration", () => {
@@ -74,5 +80,17 @@ describe("formatMs", () => {
     expect(formatMs(90_000)).toBe("1m30s");
     expect(formatMs(MAX_DURATION_MS)).toBe("24h");
     expect(formatMs(250)).toBe("250ms");
+  });
+});
+
+describe("formatDuration", () => {
+  it.each([
+    [500, "500ms"],
+    [1_000, "1s"],
+    [90_000, "90s"],
+    [120_000, "2m"],
+    [600_000, "10m"],
+  ])("%d ms reads %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
   });
 });

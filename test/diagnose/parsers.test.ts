@@ -1,12 +1,13 @@
 /** The small parsers the analyzers are built on: scheduler and kubelet messages, logs, events. */
 import { describe, expect, it } from "vitest";
+import { formatMemoryQuantity as formatMemory, parseQuantity } from "../../src/core/units.js";
 import { parseMissingConfig } from "../../src/diagnose/analyze/config.js";
 import { podEvents } from "../../src/diagnose/analyze/events.js";
 import { parseEvictionMessage } from "../../src/diagnose/analyze/eviction.js";
 import { exitCodeMeaning } from "../../src/diagnose/analyze/exit-codes.js";
 import { classifyPullError, registryOf, repository } from "../../src/diagnose/analyze/images.js";
 import { classifyLog, lastLines, TAIL_WINDOW } from "../../src/diagnose/analyze/logs.js";
-import { formatMemory, parseQuantity, suggestMemory } from "../../src/diagnose/analyze/quantity.js";
+import { suggestMemory } from "../../src/diagnose/analyze/quantity.js";
 import { parseSchedulingMessage } from "../../src/diagnose/analyze/scheduling.js";
 import { parseMountFailure } from "../../src/diagnose/analyze/volumes.js";
 

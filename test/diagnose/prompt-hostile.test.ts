@@ -16,7 +16,7 @@ function linesOutsideBlocks(text: string): string[] {
   let inside = false;
   for (const line of text.split("\n")) {
     if (line.startsWith("```")) {
-      inside = line.startsWith("```data ") ? true : false;
+      inside = !!line.startsWith("```data ");
       continue;
     }
     if (!inside) outside.push(line);

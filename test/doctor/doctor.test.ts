@@ -155,9 +155,9 @@ describe("sre-lab doctor", () => {
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /✗ Memory +3\.8 GiB available to Docker Desktop's VM; the lab needs at least 6\.0 GiB/,
+      /✗ Memory +3\.8 GiB available to Docker Desktop's VM; the lab needs at least 6 GiB/,
     );
-    expect(run.stdout).toContain("raise Docker Desktop's memory limit to 8.0 GiB (Settings → Resources)");
+    expect(run.stdout).toContain("raise Docker Desktop's memory limit to 8 GiB (Settings → Resources)");
     expect(run.stdout).toContain("- inotify limits  Docker Desktop: the limits live in its VM");
   });
 

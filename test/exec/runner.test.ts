@@ -52,6 +52,63 @@ describe("execa runner", () => {
     expect(failed.exitCode).toBe(1);
   });
 
+  it("a failure with a purpose says what could not be done, in the tool's own words, with the hint", async () => {
+    fake = createFakeTools().expect({
+      tool: "kind",
+      argsPrefix: ["create", "cluster"],
+      // kind prints its progress before the line that matters.
+      stderr:
+        'Creating cluster "sre-lab" ...\n ✓ Ensuring node image (kindest/node:v1.33.1)\nERROR: failed to create cluster: \u001b[31mcommand "docker run" failed\u001b[0m\nStack Trace:\n  sigs.k8s.io/kind/pkg/errors.Wrap\n',
+      exitCode: 1,
+    });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const error = await runner
+      .run("kind", ["create", "cluster", "--name", "sre-lab"], {
+        purpose: "create the kind cluster",
+        hint: "check that Docker has enough memory, then run sre-lab up again",
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandFailedError);
+    const failed = error as CommandFailedError;
+    // The escape sequence is not passed to the terminal.
+    expect(failed.message).toBe(
+      'could not create the kind cluster: ERROR: failed to create cluster: command "docker run" failed',
+    );
+    expect(failed.hint).toBe("check that Docker has enough memory, then run sre-lab up again");
+    expect(failed.details).toContain("command: kind create cluster --name sre-lab");
+    expect(failed.details).toContain("sigs.k8s.io/kind/pkg/errors.Wrap");
+    expect(failed.exitCode).toBe(1);
+  });
+
+  it("with a purpose and a silent tool, the exit code stands in for the tool's line", async () => {
+    fake = createFakeTools().expect({ tool: "docker", argsPrefix: ["network"], exitCode: 3 });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const error = await runner
+      .run("docker", ["network", "ls"], { purpose: "list Docker networks" })
+      .catch((e: unknown) => e);
+    expect((error as CommandFailedError).message).toBe(
+      "could not list Docker networks: docker exited with code 3",
+    );
+    expect((error as CommandFailedError).hint).toBeUndefined();
+  });
+
+  it("a timeout with a purpose keeps the purpose and the caller's hint", async () => {
+    fake = createFakeTools().expect({ tool: "kubectl", argsPrefix: ["wait"], hang: true });
+    const runner = createExecaRunner({ env: { PATH: fake.path } });
+    const error = await runner
+      .run("kubectl", ["wait", "--for=condition=Ready", "nodes", "--all"], {
+        timeoutMs: 500,
+        purpose: "wait for the nodes to be Ready",
+        hint: "see why with kubectl describe nodes",
+      })
+      .catch((e: unknown) => e);
+    expect((error as CommandFailedError).message).toBe(
+      "could not wait for the nodes to be Ready: kubectl did not finish within 500ms and was stopped",
+    );
+    expect((error as CommandFailedError).hint).toBe("see why with kubectl describe nodes");
+    expect((error as CommandFailedError).timedOut).toBe(true);
+  });
+
   it("returns a non-zero exit as data when allowFailure is set", async () => {
     fake = createFakeTools().expect({
       tool: "docker",

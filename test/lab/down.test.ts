@@ -35,7 +35,7 @@ describe("sre-lab down", () => {
       "deleted  kind cluster sre-lab (nodes sre-lab-worker2, sre-lab-control-plane, sre-lab-worker)",
       "deleted  registry container sre-lab-registry",
       "deleted  docker network kind",
-      `kept     model cache ${cache} (3 MB): for the next sre-lab up; --purge deletes it`,
+      `kept     model cache ${cache} (2.5 MB): for the next sre-lab up; --purge deletes it`,
     ]);
     expect(existsSync(join(cache, "blobs", "sha256-0001"))).toBe(true);
     fake.assertAllUsed();
@@ -56,7 +56,7 @@ describe("sre-lab down", () => {
       "deleted  kind cluster sre-lab (nodes sre-lab-worker2, sre-lab-control-plane, sre-lab-worker)",
       "kept     registry container sre-lab-registry: --keep-registry",
       "kept     docker network kind: in use by sre-lab-registry",
-      `kept     model cache ${machine.cache} (3 MB): for the next sre-lab up; --purge deletes it`,
+      `kept     model cache ${machine.cache} (2.5 MB): for the next sre-lab up; --purge deletes it`,
     ]);
     fake.assertAllUsed();
   });
@@ -79,12 +79,12 @@ describe("sre-lab down", () => {
         },
         { part: "registry", name: "sre-lab-registry" },
         { part: "network", name: "kind" },
-        { part: "model-cache", name: cache, detail: "3 MB" },
+        { part: "model-cache", name: cache, detail: "2.5 MB" },
       ],
       kept: [],
       absent: [{ part: "kubeconfig", name: "kind-sre-lab" }],
     });
-    expect(run.stderr).toContain(`✓ deleted model cache ${cache} (3 MB)`);
+    expect(run.stderr).toContain(`✓ deleted model cache ${cache} (2.5 MB)`);
   });
 
   test("--model-cache names another cache directory, relative to the working directory", async ({
@@ -115,7 +115,7 @@ describe("sre-lab down", () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trimEnd().split("\n")).toEqual([
       "nothing to delete: no kind cluster sre-lab, no registry container sre-lab-registry, no docker network kind",
-      `kept     model cache ${cache} (3 MB): for the next sre-lab up; --purge deletes it`,
+      `kept     model cache ${cache} (2.5 MB): for the next sre-lab up; --purge deletes it`,
     ]);
     expect(run.stderr).toBe("");
     expect(fake.commandLines()).toEqual([
@@ -145,7 +145,7 @@ describe("sre-lab down", () => {
     expect(run.stdout.trimEnd().split("\n")).toEqual([
       "nothing to delete: no kind cluster sre-lab, no registry container sre-lab-registry",
       "kept     docker network kind: in use by other-control-plane, other-worker",
-      `kept     model cache ${machine.cache} (3 MB): for the next sre-lab up; --purge deletes it`,
+      `kept     model cache ${machine.cache} (2.5 MB): for the next sre-lab up; --purge deletes it`,
     ]);
     expect(fake.commandLines()).not.toContain(line("docker", cmd.networkRm));
     fake.assertAllUsed();

@@ -221,7 +221,9 @@ describe("pull", () => {
     fake.script({ failure: { kind: "disconnect", afterChunks: 3, endpoints: ["pull"] } });
     const error = await rejection(client.pull("llama3.2", () => {}));
     expect(error).toBeInstanceOf(SreLabError);
-    expect(error.message).toMatch(/^pulling llama3\.2 was cut off \(last: downloading \d+ MB of \d+ MB\): /);
+    expect(error.message).toMatch(
+      /^pulling llama3\.2 was cut off \(last: downloading [\d.]+ [kMG]?B of [\d.]+ [kMG]?B\): /,
+    );
     expect((error as SreLabError).hint).toMatch(/resumes/);
   });
 

@@ -8,11 +8,12 @@
  * changing it restarts no pod. The original value rides along in an annotation, which Argo CD leaves
  * alone for the same reason, so `--revert` and `chaos reset` can restore it from another process.
  */
+
+import { formatDuration } from "../../core/duration.js";
 import { DeadlineError, SreLabError } from "../../core/errors.js";
-import { formatDuration } from "../../exec/runner.js";
+import type { Application, Deployment } from "../../kube/objects.js";
 import { NAMESPACES } from "../../lab/config.js";
 import { FIELD_MANAGER, notSeen, TARGET } from "../lab.js";
-import type { Application, Deployment } from "../objects.js";
 import type { ChaosRun, Injection, Scenario } from "../types.js";
 
 export const DRIFT_ANNOTATION = "sre-lab.dev/chaos-drift";

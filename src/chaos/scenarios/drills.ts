@@ -9,6 +9,20 @@
  * sre-lab-drill). Revert deletes them by their label.
  */
 import { SreLabError } from "../../core/errors.js";
+import { firstLine } from "../../core/text.js";
+import {
+  type ContainerSpec,
+  condition,
+  containerStatus,
+  type Deployment,
+  describeContainer,
+  type EnvVar,
+  lastTermination,
+  nameOf,
+  type Pod,
+  type PodSpec,
+} from "../../kube/objects.js";
+import type { ScenarioName } from "../catalogue.js";
 import {
   appContainer,
   CHAOS_LABEL,
@@ -24,20 +38,7 @@ import {
   targetDeployment,
   waitForPods,
 } from "../lab.js";
-import {
-  type ContainerSpec,
-  condition,
-  containerStatus,
-  type Deployment,
-  describeContainer,
-  type EnvVar,
-  firstLine,
-  lastTermination,
-  nameOf,
-  type Pod,
-  type PodSpec,
-} from "../objects.js";
-import type { ChaosRun, Injection, Scenario, ScenarioName, Verification } from "../types.js";
+import type { ChaosRun, Injection, Scenario, Verification } from "../types.js";
 
 export const DRILL_APP_NAME = "sre-lab-drill";
 /** The ConfigMap missing-config's drill refers to and nobody creates. */

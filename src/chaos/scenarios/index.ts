@@ -1,5 +1,6 @@
-/** Every scenario, by name, in gameday order (types.ts SCENARIO_NAMES). */
-import { SCENARIO_NAMES, type Scenario, type ScenarioName } from "../types.js";
+/** Every scenario's module, registered under its catalogue name (../catalogue.ts), in gameday order. */
+import { SCENARIO_NAMES, type ScenarioName } from "../catalogue.js";
+import type { Scenario } from "../types.js";
 import { driftScenario } from "./drift.js";
 import {
   badImageScenario,

@@ -12,13 +12,15 @@
  * providerID and by the container's kind label (src/lab/provider/kind.ts), so another cluster is
  * never touched; a provider without node containers refuses with its reason.
  */
+
+import { formatDuration } from "../../core/duration.js";
 import { DeadlineError, InterruptedError, SreLabError } from "../../core/errors.js";
-import { formatDuration } from "../../exec/runner.js";
+import { firstLine } from "../../core/text.js";
+import { condition, isPodReady, type NodeObject, nameOf, type Pod, timeText } from "../../kube/objects.js";
 import { NODE_ROLE_LABEL } from "../../lab/config.js";
 import { detectProvider, isUnsupported } from "../../lab/provider/index.js";
 import type { NodeContainers } from "../../lab/provider/types.js";
 import { describePods, notSeen, TARGET } from "../lab.js";
-import { condition, firstLine, isPodReady, type NodeObject, nameOf, type Pod, timeText } from "../objects.js";
 import type { ChaosRun, Injection, Scenario, Verification } from "../types.js";
 
 export const NODE_READY_TIMEOUT_MS = 180_000;

@@ -14,6 +14,14 @@
  * alone. Nothing Argo CD manages is changed: the driver is a new, labelled pod.
  */
 import { SreLabError } from "../../core/errors.js";
+import { formatBinaryBytes, parseMemoryBytes } from "../../core/units.js";
+import {
+  containerStatus,
+  describeTermination,
+  lastTermination,
+  nameOf,
+  type Pod,
+} from "../../kube/objects.js";
 import { labPrometheusPort } from "../../lab/config.js";
 import { podProblem } from "../../lab/status.js";
 import {
@@ -27,15 +35,6 @@ import {
   targetDeployment,
   waitForPods,
 } from "../lab.js";
-import {
-  containerStatus,
-  describeTermination,
-  formatMiB,
-  lastTermination,
-  nameOf,
-  type Pod,
-  parseMemory,
-} from "../objects.js";
 import { memoryPeakEvidence } from "../prometheus.js";
 import {
   type ChaosRun,
@@ -103,7 +102,7 @@ export const oomScenario: Scenario = {
     const pod = await readyTargetPod(run);
     const podContainer = pod.spec?.containers.find((c) => c.name === TARGET.container);
     const limitText = podContainer?.resources?.limits?.memory ?? container.resources?.limits?.memory;
-    const limitBytes = parseMemory(limitText);
+    const limitBytes = parseMemoryBytes(limitText);
     if (!limitBytes) {
       // Without a limit the leak would fill the node, not the container.
       throw new SreLabError(`pod ${nameOf(pod)} has no memory limit on container ${TARGET.container}`, {
@@ -265,7 +264,7 @@ async function verifyOom(
   const evidence = [
     `pod ${TARGET.namespace}/${podName} container ${TARGET.container}: restartCount ${restartsBefore} → ${status?.restartCount ?? "?"}`,
     `last state: terminated ${t ? describeTermination(t) : "?"}`,
-    `memory limit: ${limitText ?? formatMiB(limitBytes)}`,
+    `memory limit: ${limitText ?? formatBinaryBytes(limitBytes)}`,
     await memoryPeakEvidence(
       { ctx: run.ctx, context: run.kube.context, port: await labPrometheusPort(run.kube) },
       ref,
@@ -333,7 +332,7 @@ async function driverStory(
     `${leaked.length} leak call${leaked.length === 1 ? "" : "s"} answered`,
     ...(lastLeak
       ? [
-          `last: ${lastLeak.retained_mb ?? "?"} MiB retained, worker RSS ${formatMiB(lastLeak.rss_bytes ?? 0)}`,
+          `last: ${lastLeak.retained_mb ?? "?"} MiB retained, worker RSS ${formatBinaryBytes(lastLeak.rss_bytes ?? 0)}`,
         ]
       : []),
     ...(lines.some((l) => l.event === "hold") ? [`held ${HOLD_SECONDS}s under the limit`] : []),

@@ -3,6 +3,7 @@
  * Kubernetes' own evidence, point at the diagnosis, and put it back.
  */
 
+import { isScenarioName, scenarioSummary } from "../../chaos/catalogue.js";
 import {
   notVerifiedError,
   type RevertReport,
@@ -12,13 +13,11 @@ import {
   type ScenarioReport,
 } from "../../chaos/run.js";
 import { SCENARIOS, scenario as scenarioNamed } from "../../chaos/scenarios/index.js";
-import { isScenarioName } from "../../chaos/types.js";
 import type { Context } from "../../core/context.js";
-import { parseDuration } from "../../core/duration.js";
+import { formatDuration, parseDuration } from "../../core/duration.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import { terminalLine } from "../../core/sanitize.js";
-import { formatDuration } from "../../exec/runner.js";
 import type { OutputFormat } from "../main.js";
 
 export interface ChaosFlags {
@@ -31,6 +30,8 @@ export interface ChaosFlags {
 
 export interface ScenarioListing {
   name: string;
+  /** The catalogue's one line: what running it does (as in --help). */
+  summary: string;
   breaks: string;
   expectedFinding: string | null;
   goodDiagnosis: string;
@@ -41,6 +42,7 @@ export interface ScenarioListing {
 export function listScenarios(): ScenarioListing[] {
   return SCENARIOS.map((s) => ({
     name: s.name,
+    summary: scenarioSummary(s.name),
     breaks: s.breaks,
     expectedFinding: s.expectedFinding ?? null,
     goodDiagnosis: s.goodDiagnosis,

@@ -4,6 +4,7 @@ import { dirname, extname, resolve } from "node:path";
 import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
 import { DeadlineError, InterruptedError, UsageError } from "../../core/errors.js";
+import { firstLine, truncate } from "../../core/text.js";
 import { parseByteSize } from "../../diagnose/bundle-input.js";
 import type { DiagnoseOptions, DiagnoseResult } from "../../diagnose/flow.js";
 import { checkSaveTarget } from "../../diagnose/save-bundle.js";
@@ -171,7 +172,7 @@ export async function diagnoseCommand(
     onEvent.cutOff(
       error instanceof InterruptedError || ctx.signal.aborted
         ? "interrupted (Ctrl-C)"
-        : `the diagnosis failed (${firstLine(error)})`,
+        : `the diagnosis failed (${summary(error)})`,
     );
     throw error;
   }
@@ -182,10 +183,9 @@ export async function diagnoseCommand(
   return result;
 }
 
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const line = message.split("\n")[0] ?? "";
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+/** The first line of an error's message, short enough for a one-line summary. */
+function summary(error: unknown): string {
+  return truncate(firstLine(error instanceof Error ? error.message : String(error)), 160);
 }
 
 /** `diagnose` without a target: the namespace's (or -A: every namespace's) failing workloads. */

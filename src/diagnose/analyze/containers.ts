@@ -17,6 +17,7 @@
  * is everything in an evicted pod: its containers were killed because it was evicted.
  */
 
+import { parseQuantity } from "../../core/units.js";
 import type { FindingCode } from "../types.js";
 import {
   type Candidate,
@@ -42,7 +43,7 @@ import {
 import { kubectl, logsOf, setResources, shellQuote, workloadRef } from "./kubectl.js";
 import { type LogClassification, repeatNote } from "./logs.js";
 import { describeProbe, killedByProbe } from "./probes.js";
-import { parseQuantity, suggestMemory } from "./quantity.js";
+import { suggestMemory } from "./quantity.js";
 import { causeRemedy, heapRemedy } from "./remedies.js";
 
 const OWNED_ELSEWHERE = new Set([

@@ -4,11 +4,13 @@
  * starved resource and, for memory and disk, the container that used the most compared with its
  * request; the fix sizes that request.
  */
+
+import { formatMemoryQuantity, parseQuantity } from "../../core/units.js";
 import { type Candidate, candidate } from "./candidate.js";
 import { describeEvent } from "./events.js";
 import type { ContainerFacts, PodFacts } from "./facts.js";
 import { kubectl, setResources, workloadRef } from "./kubectl.js";
-import { formatMemory, parseQuantity, suggestMemory } from "./quantity.js";
+import { suggestMemory } from "./quantity.js";
 
 export interface EvictionMessage {
   /** memory, ephemeral-storage, nodefs, imagefs, pids, … */
@@ -146,7 +148,9 @@ function evictionRemedy(
     // Sized from what the kubelet measured, never a made-up figure.
     const used = heavy ? parseQuantity(heavy.using) : undefined;
     const size =
-      used !== undefined && used > 0 ? formatMemory(Math.ceil((used * 1.25) / 2 ** 20) * 2 ** 20) : undefined;
+      used !== undefined && used > 0
+        ? formatMemoryQuantity(Math.ceil((used * 1.25) / 2 ** 20) * 2 ** 20)
+        : undefined;
     const command = target && size ? setResources(pod, target, "both", "ephemeral-storage", size) : undefined;
     return `Stop the pod filling the node's disk (logs or files written inside the container, emptyDir without sizeLimit) and declare its disk use${command ? ` (it used ${heavy?.using}; 1.25× that): ${command}` : ` (resources.requests/limits.ephemeral-storage) in ${workloadRef(pod)}`}; ${cleanup}.`;
   }

@@ -6,6 +6,8 @@
  * them). Each remedy quotes those spec facts as evidence and gives pasteable commands built with
  * the real names; a value is only ever derived from the evidence, never made up.
  */
+
+import { formatMemoryQuantity, parseQuantity } from "../../core/units.js";
 import type { ContainerFacts, PodFacts, RelatedFacts } from "./facts.js";
 import { containerPath } from "./facts.js";
 import { record, records, text } from "./fields.js";
@@ -23,7 +25,6 @@ import {
   workloadRef,
 } from "./kubectl.js";
 import type { LogCause } from "./logs.js";
-import { formatMemory, parseQuantity } from "./quantity.js";
 
 export interface Remedy {
   /** A clause for the summary: what the log shows, with the object it points at. */
@@ -418,7 +419,7 @@ function goMemLimit(value: string): number | undefined {
 }
 
 function mib(bytes: number): string {
-  return formatMemory(bytes);
+  return formatMemoryQuantity(bytes);
 }
 
 /**

@@ -9,12 +9,13 @@
  * → affinity/selector 1, taint 1, insufficient cpu 2. The remediation addresses the reasons a
  * fix can change (requests, selectors, volumes), with the pod's real values.
  */
+
+import { parseQuantity } from "../../core/units.js";
 import { type Candidate, candidate } from "./candidate.js";
 import { describeEvent } from "./events.js";
 import type { PodFacts, RelatedFacts } from "./facts.js";
 import { text } from "./fields.js";
 import { kubectl, workloadRef } from "./kubectl.js";
-import { parseQuantity } from "./quantity.js";
 
 export type SchedulingCategory =
   | "insufficient"

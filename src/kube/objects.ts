@@ -1,8 +1,11 @@
 /**
- * The few Kubernetes object shapes chaos reads and writes, and readers for them. Objects come from
- * the API server, so every field is optional and read defensively.
+ * The Kubernetes object shapes the lab reads and writes (pods, deployments, nodes, events, Argo CD
+ * Applications), and the readers every layer shares: conditions, readiness, container statuses and
+ * terminations. Objects come from the API server, so every field is optional. (Evidence from a
+ * pasted bundle is not typed this way: diagnose/analyze/fields.ts reads it without trusting shapes.)
  */
-import type { KubeObject } from "../kube/client.js";
+import { firstLine } from "../core/text.js";
+import type { KubeObject } from "./client.js";
 
 /** client-node turns the API's RFC 3339 strings into Dates on some paths (lists), not on others (watches). */
 export type Time = string | Date;
@@ -163,31 +166,4 @@ export function describeContainer(status: ContainerStatus | undefined): string {
         : "no state";
   const last = status.lastState?.terminated;
   return `${state}, restartCount ${status.restartCount ?? 0}${last ? `, last termination ${describeTermination(last)}` : ""}`;
-}
-
-export function firstLine(text: string): string {
-  return text.trim().split("\n")[0] ?? "";
-}
-
-/** 256Mi, 1Gi, 500M, 1000 → bytes; undefined when it is not a quantity. */
-export function parseMemory(quantity: string | undefined): number | undefined {
-  if (quantity === undefined) return undefined;
-  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity.trim());
-  if (!match) return undefined;
-  const units: Record<string, number> = {
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-  };
-  return Math.round(Number(match[1]) * (match[2] ? (units[match[2]] ?? 1) : 1));
-}
-
-export function formatMiB(bytes: number): string {
-  const mib = bytes / 1024 ** 2;
-  return `${mib >= 100 ? Math.round(mib) : mib.toFixed(1)} MiB`;
 }
