@@ -210,7 +210,9 @@ describe("sre-lab chaos node-failure", () => {
     });
     const run = await runCli(["chaos", "node-failure"], { path: world.tools.path, env: world.env });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`error: docker stop ${WORKER} failed: docker exited with code 1`);
+    expect(run.stderr).toContain(
+      `error: could not stop the node container ${WORKER}: Error response from daemon`,
+    );
     expect(run.stderr).toContain("permission denied");
     expect(run.stderr).toContain(
       "hint: the node may be stopped or not; sre-lab chaos reset starts stopped lab nodes",

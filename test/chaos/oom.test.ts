@@ -212,11 +212,19 @@ describe("sre-lab chaos oom", () => {
   });
 
   it("when the container never dies: says what it saw, removes the driver and the pod holding the memory, exits 1", async () => {
-    world.react(workerOnlyKilled);
+    let reacted = false;
+    world.react((api) => {
+      const outcome = workerOnlyKilled(api);
+      reacted ||= outcome === "done";
+      return outcome;
+    });
+    // The deadline passes in virtual time, once the driver has run and logged its failed call.
+    const clock = createFakeClock();
+    clock.holdUntil(() => reacted);
     const run = await runCli(["chaos", "oom", "--timeout", "1s"], {
       path: world.tools.path,
       env: world.env,
-      clock: createFakeClock(),
+      clock,
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");

@@ -148,7 +148,9 @@ describe("sre-lab chaos reset", () => {
     });
     const run = await runCli(["chaos", "reset"], { path: world.tools.path, env: world.env });
     expect(run.code).toBe(1);
-    expect(run.stdout.split("\n")[0]).toBe("failed  node-failure: docker exited with code 1");
+    expect(run.stdout.split("\n")[0]).toBe(
+      "failed  node-failure: could not list the lab's stopped node containers: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+    );
     expect(run.stdout).toContain(`undone  crashloop: deleted Deployment ${NS}/sre-lab-drill-crashloop`);
     expect(run.stderr).toContain("error: could not revert node-failure");
     expect(run.stderr).toContain(

@@ -74,7 +74,9 @@ describe("sre-lab up when things go wrong", () => {
     const run = await runCli(["up", "--yes"], { path: lab.tools.path, env: lab.env });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("✗ Cluster sre-lab");
-    expect(run.stderr).toContain("error: kind exited with code 1");
+    expect(run.stderr).toContain(
+      "error: could not create the kind cluster sre-lab: ERROR: failed to create cluster",
+    );
     expect(run.stderr).toContain("command: kind create cluster --name sre-lab --config -");
     expect(run.stderr).toContain("listen tcp 127.0.0.1:3000: bind: address already in use.");
   });

@@ -63,7 +63,7 @@ export const nodeFailureScenario: Scenario = {
       await containers.stop(run.runner, name);
     } catch (error) {
       if (error instanceof SreLabError && !(error instanceof InterruptedError)) {
-        throw new SreLabError(`docker stop ${name} failed: ${error.message}`, {
+        throw new SreLabError(error.message, {
           ...(error.details ? { details: error.details } : {}),
           hint: "the node may be stopped or not; sre-lab chaos reset starts stopped lab nodes",
           cause: error,
