@@ -3,7 +3,7 @@
  * (agentEnv) and the agent reads them (agentConfigFromEnv) from this one list of names, so the two
  * cannot drift apart.
  */
-import { UsageError } from "../core/errors.js";
+import { UsageError } from "../../core/errors.js";
 
 export const AGENT_ENV = {
   namespace: "SRE_LAB_NAMESPACE",
