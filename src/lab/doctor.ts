@@ -14,7 +14,7 @@ import {
   type LabPorts,
   labHostPorts,
   RESOURCE_BUDGET,
-} from "../lab/config.js";
+} from "./config.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
