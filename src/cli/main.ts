@@ -10,6 +10,7 @@ import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { detectPrefix, rewriteHints } from "./invocation.js";
+import type { OutputFormat } from "./options.js";
 import { VERSION } from "./version.js";
 
 export interface CliDeps {
@@ -47,8 +48,6 @@ export interface GlobalOptions {
   verbose?: boolean;
   color: boolean;
 }
-
-export type OutputFormat = "text" | "json";
 
 export function outputOption(formats: readonly string[] = ["text", "json"]): Option {
   return new Option("-o, --output <format>", "output format").choices(formats).default("text");

@@ -19,7 +19,7 @@ import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import { terminalLine } from "../../core/sanitize.js";
 import { formatDuration } from "../../exec/runner.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface ChaosFlags {
   revert?: boolean;

@@ -4,7 +4,7 @@ import { parseDuration } from "../../core/duration.js";
 import { KUBE_CONTEXT } from "../../lab/config.js";
 import { runSync } from "../../lab/sync.js";
 import { guardClusterWrite, kubeWriteTarget, syncWrites } from "../../lab/write-guard.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface SyncFlags {
   timeout: string;

@@ -8,7 +8,7 @@ import { DEFAULT_PORTS, isLabPortName, LAB_PORT_NAMES, type LabPorts } from "../
 import { defaultModelCache } from "../../lab/paths.js";
 import type { PlanEntry, UpSummary } from "../../lab/up/flow.js";
 import type { UpOptions } from "../../lab/up/options.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface UpFlags {
   yes?: boolean;
