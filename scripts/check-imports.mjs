@@ -142,7 +142,10 @@ export function checkImports(root, layers = LAYERS) {
   const srcDir = join(root, "src");
   const problems = [];
   const edges = new Map();
-  const folders = readdirSync(srcDir).filter((name) => statSync(join(srcDir, name)).isDirectory());
+  // A folder counts once it holds a source file (git keeps no empty folders; a work tree may).
+  const folders = readdirSync(srcDir).filter(
+    (name) => statSync(join(srcDir, name)).isDirectory() && listSources(join(srcDir, name)).length > 0,
+  );
 
   for (const folder of folders) {
     if (layerOf(folder, layers) === undefined) {
