@@ -1,7 +1,7 @@
 /**
  * Benchmark of the model preload: `npx tsx bench/overlap.ts [runs] [scale]`.
  *
- * Runs the diagnosis pipeline (src/agent/run.ts, the code the agent and --local run) against the
+ * Runs the diagnosis pipeline (src/diagnose/engine/run.ts, the code the agent and --local run) against the
  * Ollama-protocol fake (test/harness/fake-ollama) with simulated delays: evidence collection takes
  * `collect` ms, loading the model `load` ms (only when it is not resident), prompt evaluation
  * `prefill` ms and each answer token `token` ms. Each run starts with the model unloaded, as after
@@ -18,9 +18,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AgentEvent, AnalysisStats } from "../src/agent/protocol.js";
-import { runDiagnosis } from "../src/agent/run.js";
 import { parseBundle } from "../src/diagnose/bundle.js";
+import type { AgentEvent, AnalysisStats } from "../src/diagnose/engine/protocol.js";
+import { runDiagnosis } from "../src/diagnose/engine/run.js";
 import { renderFigures } from "../src/diagnose/render.js";
 import { createOllamaClient } from "../src/ollama/client.js";
 import { startFakeOllama } from "../test/harness/fake-ollama/index.js";

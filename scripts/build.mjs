@@ -5,12 +5,15 @@
 //  - dist/agent.js (when src/agent/main.ts exists): the in-cluster agent, one self-contained file
 //    with no npm dependencies left to install, small enough for a ConfigMap.
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
+// `--outdir=DIR` builds elsewhere (test/cli/cli.test.ts builds into a temp package, so the suite
+// never rewrites the work tree's dist/ while another test reads it); the default is ./dist.
+const outdirFlag = process.argv.slice(2).find((arg) => arg.startsWith("--outdir="));
+const dist = outdirFlag ? resolve(outdirFlag.slice("--outdir=".length)) : join(root, "dist");
 rmSync(dist, { recursive: true, force: true });
 
 const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));

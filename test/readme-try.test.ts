@@ -1,15 +1,17 @@
 /**
  * The README's "Try it without a cluster" block, run as a new user would: its sre-lab line through
  * the package's own bin (what `npx sre-lab` runs in the clone), with no Docker, cluster or model.
- * Needs dist/ (`npm test` builds it first; alone: `npm run build`).
+ * The bin and a dist/ built from the current source come from a temp package
+ * (test/support/built-package.ts), so the test never runs a stale or half-written work-tree dist/.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { analyze, parseBundle } from "../src/diagnose/index.js";
+import { type BuiltPackage, buildPackage } from "./support/built-package.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -31,6 +33,8 @@ function binArgs(line: string): string[] {
 }
 
 describe("README: try it without a cluster", () => {
+  let built: BuiltPackage | undefined;
+  afterAll(() => built?.cleanup());
   it("is two commands: install, then one diagnose of a shipped sample bundle", () => {
     const commands = tryItCommands();
     expect(commands).toEqual([
@@ -42,10 +46,11 @@ describe("README: try it without a cluster", () => {
   });
 
   it("the diagnose line works as printed: the root cause and the fix, no cluster, no model, in seconds", async () => {
-    expect(existsSync(join(root, "dist/cli.js")), "dist/ is missing: run npm run build").toBe(true);
+    built = buildPackage();
     const line = tryItCommands()[1] ?? "";
     const started = performance.now();
-    const result = await run(process.execPath, [join(root, "bin/sre-lab.js"), ...binArgs(line)], {
+    // From the clone's root, as the README says, so the sample bundle's relative path holds.
+    const result = await run(process.execPath, [built.bin, ...binArgs(line)], {
       cwd: root,
       // No Docker, kubectl or kubeconfig anywhere: only node itself.
       env: { PATH: dirname(process.execPath), HOME: "/nonexistent-home", NO_COLOR: "1" },

@@ -8,13 +8,13 @@
  */
 import { ExitCode, InterruptedError, SreLabError } from "../core/errors.js";
 import { collectEvidence, statusCode } from "../diagnose/collect.js";
+import { agentConfigFromEnv } from "../diagnose/engine/config.js";
+import { type AgentEvent, encodeEvent } from "../diagnose/engine/protocol.js";
+import { runDiagnosis } from "../diagnose/engine/run.js";
 import { redactText } from "../diagnose/redact.js";
 import { createOllamaClient } from "../ollama/client.js";
 import { createPrometheusClient } from "../prometheus/client.js";
-import { agentConfigFromEnv } from "./config.js";
 import { createInClusterApi, loadInClusterConfig } from "./kube-api.js";
-import { type AgentEvent, encodeEvent } from "./protocol.js";
-import { runDiagnosis } from "./run.js";
 
 declare const __SRE_LAB_VERSION__: string;
 const VERSION = typeof __SRE_LAB_VERSION__ === "string" ? __SRE_LAB_VERSION__ : "dev";

@@ -13,6 +13,7 @@ import type { KubeClient } from "../kube/client.js";
 import { DEFAULT_MODEL } from "../lab/config.js";
 import { DEFAULT_PROVIDER, describeProviders } from "../lab/provider/index.js";
 import { detectPrefix, rewriteHints } from "./invocation.js";
+import type { OutputFormat } from "./options.js";
 import { VERSION } from "./version.js";
 
 export interface CliDeps {
@@ -52,8 +53,6 @@ export interface GlobalOptions {
   verbose?: boolean;
   color: boolean;
 }
-
-export type OutputFormat = "text" | "json";
 
 export function outputOption(formats: readonly string[] = ["text", "json"]): Option {
   return new Option("-o, --output <format>", "output format").choices(formats).default("text");

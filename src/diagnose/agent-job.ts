@@ -16,8 +16,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import versions from "../../versions.json" with { type: "json" };
-import { type AgentConfig, agentEnv } from "../agent/config.js";
 import type { KubeObject } from "../kube/client.js";
+import { type AgentConfig, agentEnv } from "./engine/config.js";
 
 export const AGENT_NAME = "sre-lab-diagnose";
 export const AGENT_NODES_ROLE = "sre-lab-diagnose-nodes";

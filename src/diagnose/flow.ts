@@ -3,9 +3,7 @@
  * or the agent's code run here with --local), the events of the run passed on as they arrive (so
  * the command can print findings at once and the answer token by token), and the result as data.
  */
-import { type AgentMode, DEFAULT_OLLAMA_URL, DEFAULT_PROMETHEUS_URL } from "../agent/config.js";
-import type { AgentEvent, AnalysisFailure } from "../agent/protocol.js";
-import { type ModelConnection, runDiagnosis } from "../agent/run.js";
+
 import type { Context } from "../core/context.js";
 import { SreLabError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
@@ -14,6 +12,9 @@ import { parseBundle, serializeBundle } from "./bundle.js";
 import { readBundleInput } from "./bundle-input.js";
 import { BundleAssembler, type TransferredBundle } from "./bundle-transfer.js";
 import { collectEvidence } from "./collect.js";
+import { type AgentMode, DEFAULT_OLLAMA_URL, DEFAULT_PROMETHEUS_URL } from "./engine/config.js";
+import type { AgentEvent, AnalysisFailure } from "./engine/protocol.js";
+import { type ModelConnection, runDiagnosis } from "./engine/run.js";
 import type { ContainerMetrics, Evidence, PodSummary, SourceStatus } from "./evidence.js";
 import type { Grounding } from "./grounding.js";
 import type { ChatMessage } from "./prompt.js";

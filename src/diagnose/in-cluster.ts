@@ -15,8 +15,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { AgentConfig } from "../agent/config.js";
-import { type AgentEvent, AgentLogParser } from "../agent/protocol.js";
 import type { Context } from "../core/context.js";
 import { DeadlineError, InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
 import { formatDuration } from "../exec/runner.js";
@@ -32,6 +30,8 @@ import {
   agentObjects,
 } from "./agent-job.js";
 import { record, records, text } from "./analyze/fields.js";
+import type { AgentConfig } from "./engine/config.js";
+import { type AgentEvent, AgentLogParser } from "./engine/protocol.js";
 
 /** Time after the Job's deadline to see it end and read why. */
 const DEADLINE_GRACE_MS = 20_000;

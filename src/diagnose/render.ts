@@ -8,9 +8,10 @@
  * the answer can carry escape sequences, bidi controls and forged line breaks), so every such
  * field goes through the one sanitiser (core/sanitize.ts) before it is written.
  */
-import type { AgentEvent, AnalysisFailure, AnalysisStats } from "../agent/protocol.js";
+
 import type { Output, Styler } from "../core/output.js";
 import { jsonSafe, terminalLine as line, terminalText } from "../core/sanitize.js";
+import type { AgentEvent, AnalysisFailure, AnalysisStats } from "./engine/protocol.js";
 import type { PodSummary } from "./evidence.js";
 import type { DiagnoseResult, PromptResult } from "./flow.js";
 import type { Grounding } from "./grounding.js";

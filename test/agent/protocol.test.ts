@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AgentEvent, AgentLogParser, decodeEvent, encodeEvent } from "../../src/agent/protocol.js";
+import {
+  type AgentEvent,
+  AgentLogParser,
+  decodeEvent,
+  encodeEvent,
+} from "../../src/diagnose/engine/protocol.js";
 
 const tokenEvents = fc
   .array(fc.string({ unit: "grapheme", maxLength: 12 }), { maxLength: 30 })

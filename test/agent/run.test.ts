@@ -1,9 +1,9 @@
-/** One diagnosis as events (src/agent/run.ts), with evidence from a fixture and the fake Ollama. */
+/** One diagnosis as events (src/diagnose/engine/run.ts), with evidence from a fixture and the fake Ollama. */
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentEvent } from "../../src/agent/protocol.js";
-import { type DiagnosisRequest, runDiagnosis } from "../../src/agent/run.js";
 import { InterruptedError, SreLabError } from "../../src/core/errors.js";
 import { BundleAssembler } from "../../src/diagnose/bundle-transfer.js";
+import type { AgentEvent } from "../../src/diagnose/engine/protocol.js";
+import { type DiagnosisRequest, runDiagnosis } from "../../src/diagnose/engine/run.js";
 import type { Evidence } from "../../src/diagnose/evidence.js";
 import { redactBundle } from "../../src/diagnose/redact.js";
 import { createOllamaClient } from "../../src/ollama/client.js";

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { DEFAULT_OLLAMA_URL, DEFAULT_PROMETHEUS_URL } from "../../src/agent/config.js";
+import { DEFAULT_OLLAMA_URL, DEFAULT_PROMETHEUS_URL } from "../../src/diagnose/engine/config.js";
 import type { FakeApiServer, KubeObject } from "../harness/fake-apiserver/index.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));

@@ -3,14 +3,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createFakeTools, type FakeTools } from "../harness/fake-tools/index.js";
 import * as rec from "../harness/fake-tools/recordings.js";
+import { type BuiltPackage, buildPackage } from "../support/built-package.js";
 import { runCli } from "../support/cli.js";
 import { startSilentApiServer } from "../support/silent-apiserver.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = join(root, "bin/sre-lab.js");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
 
 describe("global behaviour", () => {
@@ -125,10 +125,14 @@ describe("colour and verbosity", () => {
 });
 
 describe("the installed bin", () => {
+  // Built from the current source into a temp package, never into the work tree's dist/.
+  let bin: string;
+  let built: BuiltPackage | undefined;
   beforeAll(() => {
-    const build = spawnSync(process.execPath, [join(root, "scripts/build.mjs")], { encoding: "utf8" });
-    expect(build.status, build.stderr).toBe(0);
+    built = buildPackage();
+    bin = built.bin;
   });
+  afterAll(() => built?.cleanup());
 
   it("--help loads neither @kubernetes/client-node, listr2 nor ollama", () => {
     const probe = join(root, "test/support/list-loaded-packages.mjs");
@@ -211,7 +215,7 @@ describe("the installed bin", () => {
     });
     // The running Node is >= 22 here; the guard's message is checked by simulating an old version.
     expect(result.status).toBe(0);
-    const guard = spawnSync(process.execPath, ["--input-type=module", "-e", guardSnippet("20.11.0")], {
+    const guard = spawnSync(process.execPath, ["--input-type=module", "-e", guardSnippet("20.11.0", bin)], {
       encoding: "utf8",
     });
     expect(guard.status).toBe(1);
@@ -220,7 +224,7 @@ describe("the installed bin", () => {
 });
 
 /** Runs bin/sre-lab.js with process.versions.node and process.version pretending to be `version`. */
-function guardSnippet(version: string): string {
+function guardSnippet(version: string, bin: string): string {
   return `Object.defineProperty(process, "version", { value: "v${version}" });
 Object.defineProperty(process, "versions", { value: { ...process.versions, node: "${version}" } });
 await import(${JSON.stringify(bin)});`;

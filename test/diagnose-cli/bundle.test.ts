@@ -1,9 +1,9 @@
 /**
- * `sre-lab diagnose --bundle FILE`: offline, no cluster. Every fixture bundle of the repository and,
- * when ../shared/scenarios exists next to it, every shared scenario (cases generated from the
- * folder listing: without the folder there are none, and nothing is skipped).
+ * `sre-lab diagnose --bundle FILE`: offline, no cluster. Every fixture bundle of the repository,
+ * every scenario of test/fixtures/scenarios, and any scenario only ../shared/scenarios holds (cases
+ * generated from the listing: without the folder there are none, and nothing is skipped).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { analyze } from "../../src/diagnose/analyze/index.js";
@@ -11,8 +11,9 @@ import { parseBundle } from "../../src/diagnose/bundle.js";
 import { buildPrompt } from "../../src/diagnose/prompt.js";
 import { redactBundle } from "../../src/diagnose/redact.js";
 import { tempDir } from "../agent/support.js";
-import { fixtureFiles, fixturesDir, loadFixture, repoRoot } from "../diagnose/support.js";
+import { fixtureFiles, fixturesDir, loadFixture } from "../diagnose/support.js";
 import { type FakeOllama, startFakeOllama } from "../harness/fake-ollama/index.js";
+import { casesOf, repoScenarios, type ScenarioCase, sharedOnlyCases } from "../support/scenarios.js";
 import { onlyJson, runRecorded } from "./support.js";
 
 let dir: string;
@@ -45,27 +46,9 @@ describe("every fixture bundle", () => {
   }
 });
 
-interface Scenario {
-  file: string;
-  code: string;
-  prompt_must_contain: string[];
-  secrets: string[];
-}
-const scenariosDir = join(repoRoot, "../shared/scenarios");
-const scenarios: Scenario[] = existsSync(join(scenariosDir, "expected.json"))
-  ? JSON.parse(readFileSync(join(scenariosDir, "expected.json"), "utf8"))
-  : [];
-
-describe("the shared scenarios (../shared/scenarios, when present)", () => {
-  it("has one case per bundle in the folder", () => {
-    const files = existsSync(join(scenariosDir, "bundles"))
-      ? readdirSync(join(scenariosDir, "bundles")).sort()
-      : [];
-    expect(scenarios.map((s) => s.file).sort()).toEqual(files);
-  });
-
-  for (const scenario of scenarios) {
-    const file = join(scenariosDir, "bundles", scenario.file);
+function scenarioRuns(cases: ScenarioCase[]) {
+  for (const scenario of cases) {
+    const file = scenario.path;
     it(`${scenario.file}: ${scenario.code}; the prompt has its facts; nothing printed or saved holds a secret`, async () => {
       const json = await bundleRun(file, "--no-ai", "-o", "json");
       expect(json.code).toBe(0);
@@ -87,7 +70,23 @@ describe("the shared scenarios (../shared/scenarios, when present)", () => {
       }
     });
   }
+}
+
+describe("the scenarios (test/fixtures/scenarios)", () => {
+  it("has one case per bundle in the folder", () => {
+    expect(repoScenarios.bundleFiles.length).toBeGreaterThan(0);
+    expect(repoScenarios.expected.map((s) => s.file).sort()).toEqual(repoScenarios.bundleFiles);
+  });
+
+  scenarioRuns(casesOf(repoScenarios));
 });
+
+// The extra: only the shared bundles the copy lacks (the agreement itself is checked once, in
+// test/diagnose/scenarios.test.ts).
+const sharedOnly = sharedOnlyCases();
+if (sharedOnly.length > 0) {
+  describe("the shared scenarios the copy lacks (../shared/scenarios)", () => scenarioRuns(sharedOnly));
+}
 
 describe("output", () => {
   it("human: the pod, then the findings root cause first, with evidence and the fix; progress on stderr", async () => {

@@ -1,8 +1,8 @@
 // How the model's answer ends on stdout: the figures line with load/prefill/generate, the marks of
 // the check against the evidence, and the marker of an answer cut off mid-way (never a half line).
 import { describe, expect, it } from "vitest";
-import type { AgentEvent, AnalysisStats } from "../../src/agent/protocol.js";
 import { makeStyler, type Output } from "../../src/core/output.js";
+import type { AgentEvent, AnalysisStats } from "../../src/diagnose/engine/protocol.js";
 import type { Grounding } from "../../src/diagnose/grounding.js";
 import { createStreamRenderer, renderFigures, renderGrounding } from "../../src/diagnose/render.js";
 

@@ -18,7 +18,7 @@ import { formatDuration, parseDuration } from "../../core/duration.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import { terminalLine } from "../../core/sanitize.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface ChaosFlags {
   revert?: boolean;

@@ -11,7 +11,7 @@ import { checkSaveTarget } from "../../diagnose/save-bundle.js";
 import { parseTarget, type TargetKind, validateNamespace } from "../../diagnose/target.js";
 import type { TriageReport } from "../../diagnose/triage.js";
 import { normalizeHost } from "../../ollama/client.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface DiagnoseFlags {
   namespace?: string;

@@ -2,8 +2,8 @@
 import type { Context } from "../../core/context.js";
 import { SreLabError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
-import { type CheckResult, type DoctorReport, runDoctor } from "../../doctor/checks.js";
-import type { OutputFormat } from "../main.js";
+import { type CheckResult, type DoctorReport, runDoctor } from "../../lab/doctor.js";
+import type { OutputFormat } from "../options.js";
 
 export function renderDoctor(report: DoctorReport, style: Styler): string {
   const symbol: Record<CheckResult["status"], string> = {

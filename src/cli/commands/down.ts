@@ -4,7 +4,7 @@ import type { Styler } from "../../core/output.js";
 import { type DownEntry, type DownResult, describePart, runDown } from "../../lab/down.js";
 import { resolveModelCacheDir } from "../../lab/model-cache.js";
 import { refuseOtherContext } from "../../lab/write-guard.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface DownCommandOptions {
   keepRegistry?: boolean;

@@ -4,7 +4,7 @@ import { labDiagnoser } from "../../chaos/diagnosis.js";
 import { type GamedayResult, renderScorecard, runGameday, selectScenarios } from "../../chaos/gameday.js";
 import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface GamedayFlags {
   only?: string;

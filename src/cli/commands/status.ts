@@ -4,7 +4,7 @@ import type { Context } from "../../core/context.js";
 import type { Styler } from "../../core/output.js";
 import { terminalLine } from "../../core/sanitize.js";
 import { getLabStatus, type LabStatus } from "../../lab/status.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 function table(rows: string[][], indent = "  "): string[] {
   const widths: number[] = [];

@@ -3,7 +3,7 @@ import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
 import { runSync } from "../../lab/sync.js";
 import { guardClusterWrite, kubeWriteTarget, syncWrites } from "../../lab/write-guard.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface SyncFlags {
   timeout: string;

@@ -10,7 +10,7 @@ import { defaultModelCache } from "../../lab/paths.js";
 import { isUnsupported, providerNamed } from "../../lab/provider/index.js";
 import type { UpSummary } from "../../lab/up/flow.js";
 import type { UpOptions } from "../../lab/up/options.js";
-import type { OutputFormat } from "../main.js";
+import type { OutputFormat } from "../options.js";
 
 export interface UpFlags {
   yes?: boolean;

@@ -65,7 +65,7 @@ function preflightStep(): Step<UpState> {
         await kube.list("v1", "Node");
         return { status: "done", detail: `cluster at ${kube.server} answers (context ${kube.context})` };
       }
-      const { runDoctor } = await import("../../doctor/checks.js");
+      const { runDoctor } = await import("../doctor.js");
       const report = await runDoctor(state.ctx, { ports: state.ports });
       state.doctor = report;
       if (report.facts.clusterExists && !state.options.portsExplicit) {

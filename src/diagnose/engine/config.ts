@@ -3,8 +3,8 @@
  * (agentEnv) and the agent reads them (agentConfigFromEnv) from this one list of names, so the two
  * cannot drift apart.
  */
-import { UsageError } from "../core/errors.js";
-import { DEFAULT_MODEL } from "../lab/config.js";
+import { UsageError } from "../../core/errors.js";
+import { DEFAULT_MODEL } from "../../lab/config.js";
 
 export const AGENT_ENV = {
   namespace: "SRE_LAB_NAMESPACE",

@@ -10,21 +10,21 @@
  * `analysis-failed` event says why and how to fix it, and the run still ends with `done`.
  */
 
-import { InterruptedError, SreLabError } from "../core/errors.js";
-import { analyze } from "../diagnose/analyze/index.js";
-import { encodeBundleChunks } from "../diagnose/bundle-transfer.js";
-import { addMetricsEvidence } from "../diagnose/collect-metrics.js";
-import { type Evidence, podSummary } from "../diagnose/evidence.js";
-import { checkGrounding } from "../diagnose/grounding.js";
-import { buildPrompt, NUM_CTX } from "../diagnose/prompt.js";
-import { redactBundleAsync, redactText } from "../diagnose/redact.js";
-import type { OllamaClient } from "../ollama/client.js";
+import { InterruptedError, SreLabError } from "../../core/errors.js";
+import type { OllamaClient } from "../../ollama/client.js";
 import {
   OllamaAnswerCutOffError,
   OllamaDeadlineError,
   OllamaModelMissingError,
   OllamaUnreachableError,
-} from "../ollama/errors.js";
+} from "../../ollama/errors.js";
+import { analyze } from "../analyze/index.js";
+import { encodeBundleChunks } from "../bundle-transfer.js";
+import { addMetricsEvidence } from "../collect-metrics.js";
+import { type Evidence, podSummary } from "../evidence.js";
+import { checkGrounding } from "../grounding.js";
+import { buildPrompt, NUM_CTX } from "../prompt.js";
+import { redactBundleAsync, redactText } from "../redact.js";
 import type { AgentMode } from "./config.js";
 import type { AgentEvent, AnalysisFailure } from "./protocol.js";
 

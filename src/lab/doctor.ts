@@ -14,8 +14,8 @@ import {
   type LabPorts,
   labHostPorts,
   RESOURCE_BUDGET,
-} from "../lab/config.js";
-import { type DockerDaemonInfo, dockerDaemonInfo } from "../lab/docker.js";
+} from "./config.js";
+import { type DockerDaemonInfo, dockerDaemonInfo } from "./docker.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 

@@ -9,10 +9,10 @@
  *
  * Everything in an event has been redacted by the agent before it is printed.
  */
-import type { ContainerMetrics, PodSummary, SourceStatus } from "../diagnose/evidence.js";
-import type { Grounding } from "../diagnose/grounding.js";
-import type { ChatMessage } from "../diagnose/prompt.js";
-import type { Finding } from "../diagnose/types.js";
+import type { ContainerMetrics, PodSummary, SourceStatus } from "../evidence.js";
+import type { Grounding } from "../grounding.js";
+import type { ChatMessage } from "../prompt.js";
+import type { Finding } from "../types.js";
 
 export interface AnalysisStats {
   model: string;
