@@ -24,6 +24,7 @@ export const LAYERS = [
   ["core"],
   ["exec"],
   ["kube", "ollama", "prometheus", "gitops"],
+  ["runtime"],
   ["lab"],
   ["diagnose"],
   ["agent", "chaos"],

@@ -4,8 +4,9 @@
  * of the diagnosis: to the findings, and to the model's first token. Tests may replace this module
  * with a scripted diagnosis; test/chaos/gameday-diagnose.test.ts runs the real one.
  */
-import type { Context } from "../core/context.js";
+
 import { labModel } from "../lab/model.js";
+import type { Context } from "../runtime/context.js";
 import type { Diagnoser } from "./gameday.js";
 
 /** How long one diagnosis may take, model answer included (a CPU-bound phi3:mini is slow). */

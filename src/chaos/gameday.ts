@@ -9,10 +9,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Context } from "../core/context.js";
 import { InterruptedError, SreLabError, UsageError } from "../core/errors.js";
 import type { Styler } from "../core/output.js";
 import type { Step } from "../core/steps.js";
+import type { Context } from "../runtime/context.js";
 import { SCENARIO_NAMES, type ScenarioName } from "./catalogue.js";
 import {
   chaosState,

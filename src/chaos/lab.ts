@@ -12,6 +12,7 @@ import {
   type Deployment,
   describeContainer,
   type EventObject,
+  isPodReady,
   type Pod,
   containerStatus as statusOf,
 } from "../kube/objects.js";
@@ -82,7 +83,7 @@ export async function readyTargetPod(run: ChaosRun): Promise<Pod> {
   });
   const ready = pods
     .filter((p) => p.status?.phase === "Running" && p.status.podIP && !p.metadata?.deletionTimestamp)
-    .filter((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+    .filter(isPodReady)
     .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
   const pod = ready[0];
   if (!pod) {

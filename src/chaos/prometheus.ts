@@ -4,11 +4,12 @@
  * (127.0.0.1:9090, kind's port mapping) or at SRE_LAB_PROMETHEUS_URL, through the context's one
  * Prometheus client; when it does not answer the evidence says so and nothing fails.
  */
-import type { Context } from "../core/context.js";
+
 import { InterruptedError } from "../core/errors.js";
 import { formatBinaryBytes as formatMiB } from "../core/units.js";
 import { EXPOSED, KUBE_CONTEXT } from "../lab/config.js";
 import { escapeLabelValue } from "../prometheus/client.js";
+import type { Context } from "../runtime/context.js";
 
 /** Same variable `sre-lab diagnose --local` reads. */
 export const PROMETHEUS_URL_ENV = "SRE_LAB_PROMETHEUS_URL";

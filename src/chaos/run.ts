@@ -4,13 +4,13 @@
  * renderer; what happened comes back as data.
  */
 
-import type { Context } from "../core/context.js";
 import { formatDuration } from "../core/duration.js";
 import { InterruptedError, SreLabError } from "../core/errors.js";
 import { runSteps, type Step } from "../core/steps.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { labKube } from "../lab/status.js";
+import type { Context } from "../runtime/context.js";
 import type { ScenarioName } from "./catalogue.js";
 import { diagnoseCommand } from "./lab.js";
 import { checkChaosTarget } from "./safety.js";

@@ -4,10 +4,11 @@
  * production-looking context or API server needs --force even when labelled; any other context
  * needs --yes, --force or its name typed on a terminal.
  */
-import type { Context } from "../core/context.js";
+
 import type { KubeClient } from "../kube/client.js";
 import { NAMESPACES } from "../lab/config.js";
 import { type GuardVerdict, guardClusterWrite, kubeWriteTarget } from "../lab/write-guard.js";
+import type { Context } from "../runtime/context.js";
 
 export { LAB_NAMESPACE_LABEL, productionWord } from "../lab/write-guard.js";
 

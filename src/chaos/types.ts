@@ -7,11 +7,12 @@
  * `revert` on the scenario finds what any earlier run left behind by labels and annotations, so
  * `chaos <name> --revert` and `chaos reset` work from a new process.
  */
-import type { Context } from "../core/context.js";
+
 import { SreLabError, type SreLabErrorOptions } from "../core/errors.js";
 import type { FindingCode } from "../diagnose/types.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
+import type { Context } from "../runtime/context.js";
 import type { ScenarioName } from "./catalogue.js";
 
 /** What a scenario acts through. Reverts after Ctrl-C get a fresh one whose signal has not fired. */

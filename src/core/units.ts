@@ -2,8 +2,8 @@
  * Sizes and Kubernetes quantities, one rule each.
  *
  * - Memory (RAM, limits, working sets) is binary, as Kubernetes counts it: formatBinaryBytes
- *   ("256 MiB", "3.8 GiB") in prose, formatMemoryQuantity ("512Mi") where the user pastes it into a
- *   manifest.
+ *   ("256 MiB", "3.8 GiB") in prose, formatBinaryQuantity ("250Mi", "1.5Gi") in evidence read next to
+ *   a pod spec, formatMemoryQuantity ("512Mi", rounded up) where the user pastes it into a manifest.
  * - Downloads and files (model pulls, the model cache on disk, the manifests tarball against
  *   Argo CD's limit, which is the decimal quantity "1G") are decimal: formatDecimalBytes ("2.2 GB").
  *   The function names say which rule a size follows.
@@ -43,6 +43,17 @@ export function formatBinaryBytes(bytes: number): string {
 /** Download and file sizes in decimal (SI) units: 2_200_000_000 → "2.2 GB", 3000 → "3 kB". */
 export function formatDecimalBytes(bytes: number): string {
   return formatBytesIn(bytes, 1000, DECIMAL_UNITS);
+}
+
+/**
+ * Memory in Kubernetes' own notation, rounded as formatBinaryBytes rounds: 262144000 → "250Mi",
+ * 1.5 GiB → "1.5Gi". For evidence lines, where the reader (and the answer check in
+ * diagnose/grounding.ts) compares it with the limits in the pod spec.
+ */
+export function formatBinaryQuantity(bytes: number): string {
+  return formatBinaryBytes(bytes)
+    .replace(/ (\w)iB$/, "$1i")
+    .replace(/ B$/, "");
 }
 
 const MI = 2 ** 20;

@@ -11,11 +11,12 @@
  * API server lets a user create a Role (and bind it) only when they hold every permission it grants
  * themselves, or may `escalate` (and `bind`) roles.
  */
-import type { Context } from "../core/context.js";
+
 import { SreLabError, UsageError } from "../core/errors.js";
 import { type AccessCheck, canICommand, describeAccess, reviewAccess } from "../kube/access.js";
 import type { KubeClient } from "../kube/client.js";
 import { classifyTarget, guardClusterWrite, kubeWriteTarget } from "../lab/write-guard.js";
+import type { Context } from "../runtime/context.js";
 import { AGENT_NAME, AGENT_NODES_ROLE, AGENT_ROLE_RULES } from "./agent-job.js";
 
 export type LiveMode = "cluster" | "local";

@@ -6,9 +6,10 @@
  * The figures become evidence lines on the finding about the same container, so they reach the
  * output and the prompt like any other fact.
  */
+
+import { formatBinaryQuantity, parseQuantity } from "../core/units.js";
 import { escapeLabelValue, type PrometheusClient } from "../prometheus/client.js";
 import { records, text } from "./analyze/fields.js";
-import { parseQuantity } from "./analyze/quantity.js";
 import type { ContainerMetrics } from "./evidence.js";
 import type { Finding, KubeObject } from "./types.js";
 
@@ -72,15 +73,15 @@ export function metricsEvidence(metrics: ContainerMetrics): string[] {
   if (peak !== undefined) {
     const now =
       metrics.memoryWorkingSetBytes !== undefined
-        ? `, now ${formatBytes(metrics.memoryWorkingSetBytes)}`
+        ? `, now ${formatBinaryQuantity(metrics.memoryWorkingSetBytes)}`
         : "";
     const limit = metrics.memoryLimitBytes;
     const against =
       limit !== undefined && limit > 0
-        ? ` of its ${formatBytes(limit)} limit (${Math.round((peak / limit) * 100)}%)`
+        ? ` of its ${formatBinaryQuantity(limit)} limit (${Math.round((peak / limit) * 100)}%)`
         : " (no memory limit)";
     lines.push(
-      `prometheus: container ${metrics.container} memory working set peaked at ${formatBytes(peak)}${against} over the last ${METRICS_WINDOW}${now}`,
+      `prometheus: container ${metrics.container} memory working set peaked at ${formatBinaryQuantity(peak)}${against} over the last ${METRICS_WINDOW}${now}`,
     );
   }
   if (metrics.restarts15m !== undefined) {
@@ -105,22 +106,6 @@ export function addMetricsEvidence(
     if (target) target.evidence.push(...metricsEvidence(m));
   }
   return out;
-}
-
-/** 268435456 → "256Mi"; 1.5 GiB → "1.5Gi". */
-export function formatBytes(bytes: number): string {
-  const units: [string, number][] = [
-    ["Gi", 2 ** 30],
-    ["Mi", 2 ** 20],
-    ["Ki", 2 ** 10],
-  ];
-  for (const [unit, size] of units) {
-    if (bytes >= size) {
-      const value = bytes / size;
-      return `${Number.isInteger(value) || value >= 100 ? Math.round(value) : value.toFixed(1)}${unit}`;
-    }
-  }
-  return `${Math.round(bytes)}B`;
 }
 
 function memoryLimits(pod: KubeObject): Map<string, number> {

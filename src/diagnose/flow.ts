@@ -4,10 +4,10 @@
  * the command can print findings at once and the answer token by token), and the result as data.
  */
 
-import type { Context } from "../core/context.js";
 import { SreLabError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { KUBE_CONTEXT, labPrometheusPort, NAMESPACES } from "../lab/config.js";
+import type { Context } from "../runtime/context.js";
 import { parseBundle, serializeBundle } from "./bundle.js";
 import { readBundleInput } from "./bundle-input.js";
 import { BundleAssembler, type TransferredBundle } from "./bundle-transfer.js";

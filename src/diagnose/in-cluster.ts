@@ -15,11 +15,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Context } from "../core/context.js";
+import { formatDuration } from "../core/duration.js";
 import { DeadlineError, InterruptedError, SreLabError, throwIfAborted, UsageError } from "../core/errors.js";
-import { formatDuration } from "../exec/runner.js";
 import type { KubeClient, KubeObject, ObjectRef } from "../kube/client.js";
 import { KubeForbiddenError } from "../kube/errors.js";
+import type { Context } from "../runtime/context.js";
 import {
   AGENT_CONTAINER,
   AGENT_IMAGE,

@@ -22,6 +22,7 @@
  * Everything is redacted (redact.ts) before it is counted, so what is counted is what is sent.
  */
 import { UsageError } from "../core/errors.js";
+import { MODEL_NUM_CTX } from "../lab/config.js";
 import { describeEvent } from "./analyze/events.js";
 import { type ContainerFacts, logOfTermination, type PodFacts, podFacts } from "./analyze/facts.js";
 import { classifyLog, type LogClassification, lastLines, logWindow } from "./analyze/logs.js";
@@ -32,8 +33,8 @@ import type { EvidenceBundle, Finding } from "./types.js";
 
 export { estimateChatTokens, estimateTokens } from "./tokens.js";
 
-/** Context window to request from Ollama (`options.num_ctx`): Phi-3 mini's 4k. */
-export const NUM_CTX = 4096;
+/** Context window to request from Ollama (`options.num_ctx`); declared with the model in lab/config. */
+export const NUM_CTX = MODEL_NUM_CTX;
 /** Longest answer to allow (`options.num_predict`). */
 export const MAX_ANSWER_TOKENS = 512;
 /** Default hard budget for system + user messages. */

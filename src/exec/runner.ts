@@ -113,7 +113,6 @@ export class ToolNotFoundError extends SreLabError {
 
 // Moved to core/duration.ts; kept here until the modules outside engineer D's area import it
 // from there (the lead drops this line after the merge).
-export { formatDuration } from "../core/duration.js";
 
 /** Words with which tools start the line that says what went wrong. */
 const ERROR_LINE =

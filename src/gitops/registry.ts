@@ -10,8 +10,9 @@
  * completes it with 201. distribution ignores a `digest` on the POST, so the one-request monolithic form
  * is not used.
  */
+
+import { formatDuration } from "../core/duration.js";
 import { InterruptedError, throwIfAborted, UsageError } from "../core/errors.js";
-import { formatDuration } from "../exec/runner.js";
 import { sha256Digest } from "./digest.js";
 import {
   NotARegistryError,

@@ -10,8 +10,8 @@ import { PassThrough } from "node:stream";
 import { finished } from "node:stream/promises";
 import type * as k8s from "@kubernetes/client-node";
 import { type Clock, systemClock } from "../core/clock.js";
+import { formatDuration } from "../core/duration.js";
 import { DeadlineError, InterruptedError, SreLabError, UsageError } from "../core/errors.js";
-import { formatDuration } from "../exec/runner.js";
 import { KubeNotFoundError, toKubeError } from "./errors.js";
 
 export interface KubeObject {

@@ -141,6 +141,10 @@ export function isPodReady(pod: Pod): boolean {
   return condition(pod, "Ready")?.status === "True";
 }
 
+export function isNodeReady(node: NodeObject): boolean {
+  return condition(node, "Ready")?.status === "True";
+}
+
 /** The most recent termination of a container: the current one while it is down, else the last. */
 export function lastTermination(status: ContainerStatus | undefined): Terminated | undefined {
   return status?.state?.terminated ?? status?.lastState?.terminated;

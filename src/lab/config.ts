@@ -16,6 +16,11 @@ export const CLUSTER_NAME = "sre-lab";
  * A running lab may use another (`up --model`): src/lab/model.ts reads that back from the cluster.
  */
 export const DEFAULT_MODEL: string = versions.models.ollama;
+/**
+ * The context window the lab's model is loaded with and asked with (Ollama's `options.num_ctx`):
+ * Phi-3 mini's 4k. `up` loads the model with it and diagnose sends it, so Ollama never reloads.
+ */
+export const MODEL_NUM_CTX = 4096;
 export const KUBE_CONTEXT = `kind-${CLUSTER_NAME}`;
 
 export const REGISTRY = {

@@ -3,10 +3,11 @@
  * container or network exist, which containers use a network, and the removals. Every call has a
  * timeout; "no such …" answers become `undefined`/`false`, anything else a typed error with the output.
  */
-import type { Context } from "../core/context.js";
+
 import { SreLabError } from "../core/errors.js";
 import { lines } from "../core/text.js";
 import { CommandFailedError, meaningfulErrorLine } from "../exec/runner.js";
+import type { Context } from "../runtime/context.js";
 
 const QUERY_TIMEOUT_MS = 15_000;
 const REMOVE_TIMEOUT_MS = 60_000;

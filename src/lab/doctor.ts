@@ -2,11 +2,12 @@
  * `sre-lab doctor`: can this machine run the lab? Each check returns data (status, detail, hint);
  * rendering and the exit code are the command's business. `up` runs the same checks as its preflight.
  */
-import type { Context } from "../core/context.js";
+
 import { isSreLabError } from "../core/errors.js";
 import { formatBinaryBytes } from "../core/units.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import { compareVersions, parseVersion, TOOLS, type ToolName } from "../exec/tools.js";
+import type { Context } from "../runtime/context.js";
 import {
   CLUSTER_NAME,
   DEFAULT_PORTS,
@@ -16,6 +17,7 @@ import {
   RESOURCE_BUDGET,
 } from "./config.js";
 import { type DockerDaemonInfo, dockerDaemonInfo } from "./docker.js";
+import { listKindClusters } from "./kind.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -292,12 +294,8 @@ async function checkCluster(
   if (!canAsk)
     return { check: { ...base, status: "skip", detail: "skipped: needs kind and a running Docker daemon" } };
   try {
-    const result = await ctx.runner.run("kind", ["get", "clusters"], {
-      timeoutMs: DAEMON_TIMEOUT_MS,
-      purpose: "list the kind clusters",
-    });
     // kind prints "No kind clusters found." on stderr (exit 0) when there are none.
-    const exists = result.stdout.split("\n").some((line) => line.trim() === CLUSTER_NAME);
+    const exists = (await listKindClusters(ctx)).includes(CLUSTER_NAME);
     return {
       check: {
         ...base,

@@ -4,9 +4,11 @@
  * kubectl), the registry container, then the `kind` docker network once nothing uses it. The model
  * cache stays unless purged. Each step looks before it acts, so a second run deletes nothing.
  */
-import type { Context } from "../core/context.js";
+
 import { throwIfAborted } from "../core/errors.js";
+import { formatDecimalBytes } from "../core/units.js";
 import { ToolNotFoundError } from "../exec/runner.js";
+import type { Context } from "../runtime/context.js";
 import { CLUSTER_NAME, REGISTRY } from "./config.js";
 import {
   containerState,
@@ -17,7 +19,7 @@ import {
   removeNetwork,
   requireDockerDaemon,
 } from "./docker.js";
-import { checkPurgeable, formatBytes, inspectModelCache, purgeModelCache } from "./model-cache.js";
+import { checkPurgeable, inspectModelCache, purgeModelCache } from "./model-cache.js";
 import { DEFAULT_PROVIDER } from "./provider/index.js";
 import { isUnsupported } from "./provider/types.js";
 
@@ -154,7 +156,7 @@ export async function runDown(ctx: Context, options: DownOptions): Promise<DownR
   const cacheEntry = {
     part: "model-cache" as const,
     name: cache.dir,
-    ...(cache.exists ? { detail: formatBytes(cache.bytes) } : {}),
+    ...(cache.exists ? { detail: formatDecimalBytes(cache.bytes) } : {}),
   };
   if (!cache.exists) {
     result.absent.push(cacheEntry);

@@ -7,8 +7,8 @@
  * cluster needs: containerd's registry config on each node and the registry on kind's network.
  */
 import versions from "../../versions.json" with { type: "json" };
-import type { Context } from "../core/context.js";
 import type { Runner, RunResult } from "../exec/runner.js";
+import type { Context } from "../runtime/context.js";
 
 const LIST_TIMEOUT_MS = 30_000;
 /** Removing three node containers takes seconds; a stuck daemon must not hang `down` for ever. */

@@ -9,7 +9,7 @@
  */
 import { statSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { Context } from "../core/context.js";
+import type { Context } from "../runtime/context.js";
 
 export function kubeconfigWriteTarget(ctx: Pick<Context, "env" | "kubeTarget">): string {
   if (ctx.kubeTarget.kubeconfig) return ctx.kubeTarget.kubeconfig;

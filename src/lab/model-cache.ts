@@ -7,7 +7,6 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import { SreLabError, UsageError } from "../core/errors.js";
-import { formatDecimalBytes } from "../core/units.js";
 import { defaultModelCache } from "./paths.js";
 
 /** The absolute cache directory for a `--model-cache` value (relative to the working directory). */
@@ -95,6 +94,3 @@ export async function purgeModelCache(dir: string, env: NodeJS.ProcessEnv): Prom
     );
   }
 }
-
-/** The cache's size on disk, in decimal units like `du --si` (kept as the name down and up import). */
-export const formatBytes = formatDecimalBytes;

@@ -7,10 +7,11 @@
  * Credentials come from the cluster: Grafana's admin Secret (created by `up`) and Argo CD's
  * `argocd-initial-admin-secret` (user `admin`).
  */
-import type { Context } from "../core/context.js";
+
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import { ToolNotFoundError } from "../exec/runner.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
+import type { Context } from "../runtime/context.js";
 import { DEFAULT_PORTS, GRAFANA_ADMIN_SECRET, type LabPorts, labPortsOf, NAMESPACES } from "./config.js";
 import { kubectlErrorLine, type PortForward, startPortForward } from "./port-forward.js";
 import { clusterFacts, isUnsupported, providerOf } from "./provider/index.js";

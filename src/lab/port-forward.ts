@@ -4,9 +4,11 @@
  * "Forwarding from 127.0.0.1:<local> -> <target>", and always stoppable. Failures carry kubectl's own
  * error line ("error: unable to forward port because pod is not running…").
  */
-import type { Context } from "../core/context.js";
+
+import { formatDuration } from "../core/duration.js";
 import { InterruptedError, SreLabError } from "../core/errors.js";
-import { CommandFailedError, formatDuration, type RunningProcess } from "../exec/runner.js";
+import { CommandFailedError, type RunningProcess } from "../exec/runner.js";
+import type { Context } from "../runtime/context.js";
 
 export interface PortForwardOptions {
   namespace: string;

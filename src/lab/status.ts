@@ -3,12 +3,13 @@
  * Ready (with the reason a human would look for first), whether Ollama has the model, and the URLs.
  * Read-only; the only process it starts is a short port-forward to Ollama, always stopped.
  */
-import type { Context } from "../core/context.js";
+
 import { InterruptedError, SreLabError, throwIfAborted } from "../core/errors.js";
 import { firstLine } from "../core/text.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeUnreachableError } from "../kube/errors.js";
 import { type Condition, condition, isPodReady, type NodeObject } from "../kube/objects.js";
+import type { Context } from "../runtime/context.js";
 import {
   CLUSTER_NAME,
   DEFAULT_PORTS,

@@ -4,10 +4,11 @@
  * publish: push to the remote and Argo CD picks it up. Whether the cluster can read the lab's
  * registry is its provider's answer, read from the cluster (context and nodes), whatever --context says.
  */
-import type { Context } from "../core/context.js";
+
 import { runSteps, type Step, type StepReport } from "../core/steps.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import { DEFAULT_PORTS, labPortsOf, NAMESPACES } from "./config.js";
+import type { Context } from "../runtime/context.js";
+import { DEFAULT_MODEL, DEFAULT_PORTS, labPortsOf, NAMESPACES } from "./config.js";
 import { defaultModelCache } from "./paths.js";
 import { clusterFacts, DEFAULT_PROVIDER, providerOf } from "./provider/index.js";
 import { isUnsupported } from "./provider/types.js";
@@ -39,7 +40,7 @@ export async function runSync(ctx: Context, options: { waitTimeoutMs: number }):
       sysctl: false,
       recreate: false,
       dryRun: false,
-      model: "phi3:mini",
+      model: DEFAULT_MODEL,
       skipModel: true,
       modelCache: defaultModelCache(ctx.env),
       provider: provider.name,

@@ -13,10 +13,10 @@
  *   exit 2 with the reason and the flag to use.
  */
 import versions from "../../versions.json" with { type: "json" };
-import type { Context } from "../core/context.js";
 import { SreLabError, UsageError } from "../core/errors.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeForbiddenError } from "../kube/errors.js";
+import type { Context } from "../runtime/context.js";
 import { CLUSTER_NAME, KUBE_CONTEXT, NAMESPACES } from "./config.js";
 
 export const LAB_NAMESPACE_LABEL = { key: "app.kubernetes.io/part-of", value: "sre-lab" } as const;

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Context } from "../../src/core/context.js";
 import type { KubeClient, ObjectRef } from "../../src/kube/client.js";
+import type { Context } from "../../src/runtime/context.js";
 
 // gameday's diagnoser runs the real diagnose flow; here only the options it is given matter.
 const asked: { model: string; pod: string }[] = [];

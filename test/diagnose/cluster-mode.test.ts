@@ -1,8 +1,8 @@
 /** How diagnose picks its mode before touching the cluster (src/diagnose/cluster-mode.ts). */
 import { describe, expect, it } from "vitest";
-import type { Context } from "../../src/core/context.js";
 import { chooseMode, inClusterNeeds, readOnlyNeeds } from "../../src/diagnose/cluster-mode.js";
 import type { KubeClient } from "../../src/kube/client.js";
+import type { Context } from "../../src/runtime/context.js";
 
 function stub(context: string, server: string, labels?: Record<string, string>) {
   const info: string[] = [];

@@ -92,7 +92,12 @@ describe("sre-lab down: kubeconfig leftovers, failures and interrupts", () => {
     );
     const run = await runCli(["down"], { path: fake.path, env: { HOME: home } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("error: kind exited with code 1\n");
+    expect(run.stderr).toContain(
+      'error: could not delete the kind cluster sre-lab: ERROR: failed to delete cluster "sre-lab"',
+    );
+    expect(run.stderr).toContain(
+      "hint: is Docker running? kind lists what is left: kind get nodes --name sre-lab\n",
+    );
     expect(run.stderr).toContain("  command: kind delete cluster --name sre-lab\n");
     expect(run.stderr).toContain('ERROR: failed to delete cluster "sre-lab": failed to delete nodes');
     expect(run.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);

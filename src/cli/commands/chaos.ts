@@ -13,11 +13,11 @@ import {
   type ScenarioReport,
 } from "../../chaos/run.js";
 import { SCENARIOS, scenario as scenarioNamed } from "../../chaos/scenarios/index.js";
-import type { Context } from "../../core/context.js";
 import { formatDuration, parseDuration } from "../../core/duration.js";
 import { SreLabError, UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import { terminalLine } from "../../core/sanitize.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 export interface ChaosFlags {

@@ -1,7 +1,6 @@
 /** `sre-lab diagnose`: check the flags, run the flow, print as the events arrive, then the result. */
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
-import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
 import { DeadlineError, InterruptedError, UsageError } from "../../core/errors.js";
 import { firstLine, truncate } from "../../core/text.js";
@@ -11,6 +10,7 @@ import { checkSaveTarget } from "../../diagnose/save-bundle.js";
 import { parseTarget, type TargetKind, validateNamespace } from "../../diagnose/target.js";
 import type { TriageReport } from "../../diagnose/triage.js";
 import { normalizeHost } from "../../ollama/client.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 export interface DiagnoseFlags {

@@ -1,8 +1,9 @@
 /** `sre-lab doctor`: run the checks, print them (or JSON), fail when a blocking check fails. */
-import type { Context } from "../../core/context.js";
+
 import { SreLabError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import { type CheckResult, type DoctorReport, runDoctor } from "../../lab/doctor.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 export function renderDoctor(report: DoctorReport, style: Styler): string {

@@ -1,9 +1,10 @@
 /** `sre-lab down`: delete the lab, then list what was deleted and what was kept (or JSON). */
-import type { Context } from "../../core/context.js";
+
 import type { Styler } from "../../core/output.js";
 import { type DownEntry, type DownResult, describePart, runDown } from "../../lab/down.js";
 import { resolveModelCacheDir } from "../../lab/model-cache.js";
 import { refuseOtherContext } from "../../lab/write-guard.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 export interface DownCommandOptions {

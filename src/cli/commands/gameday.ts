@@ -2,8 +2,8 @@
 import { resolve } from "node:path";
 import { labDiagnoser } from "../../chaos/diagnosis.js";
 import { type GamedayResult, renderScorecard, runGameday, selectScenarios } from "../../chaos/gameday.js";
-import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 export interface GamedayFlags {

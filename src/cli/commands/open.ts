@@ -3,9 +3,10 @@
  * port-forward serves the URL — keep it running until Ctrl-C (exit 130, like any interrupted command;
  * the port-forward is stopped first).
  */
-import type { Context } from "../../core/context.js";
+
 import type { Styler } from "../../core/output.js";
 import { type OpenResult, type OpenTarget, openInBrowser, openTarget } from "../../lab/open.js";
+import type { Context } from "../../runtime/context.js";
 
 export interface OpenCommandOptions {
   browser?: boolean;

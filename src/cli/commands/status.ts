@@ -1,9 +1,9 @@
 /** `sre-lab status`: the lab at a glance (or as JSON). Exit 0 whenever the report could be made. */
 
-import type { Context } from "../../core/context.js";
 import type { Styler } from "../../core/output.js";
 import { terminalLine } from "../../core/sanitize.js";
 import { getLabStatus, type LabStatus } from "../../lab/status.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 function table(rows: string[][], indent = "  "): string[] {

@@ -1,8 +1,9 @@
 /** `sre-lab sync`: republish manifests/ and wait for Argo CD to roll the change out. */
-import type { Context } from "../../core/context.js";
+
 import { parseDuration } from "../../core/duration.js";
 import { runSync } from "../../lab/sync.js";
 import { guardClusterWrite, kubeWriteTarget, syncWrites } from "../../lab/write-guard.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 export interface SyncFlags {

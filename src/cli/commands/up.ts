@@ -1,6 +1,5 @@
 /** `sre-lab up`: validate flags, then run the flow (or print its plan), then print the summary. */
 import { isAbsolute, resolve } from "node:path";
-import type { Context } from "../../core/context.js";
 import { parseDuration } from "../../core/duration.js";
 import { UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
@@ -10,6 +9,7 @@ import { defaultModelCache } from "../../lab/paths.js";
 import { isUnsupported, providerNamed } from "../../lab/provider/index.js";
 import type { UpSummary } from "../../lab/up/flow.js";
 import type { UpOptions } from "../../lab/up/options.js";
+import type { Context } from "../../runtime/context.js";
 import type { OutputFormat } from "../options.js";
 
 export interface UpFlags {

@@ -1,6 +1,6 @@
 /** `sre-lab version`: this CLI's version and the versions the lab pins (versions.json), as text or data. */
 import versions from "../../../versions.json" with { type: "json" };
-import type { Context } from "../../core/context.js";
+import type { Context } from "../../runtime/context.js";
 import { VERSION } from "../version.js";
 
 export interface VersionReport {

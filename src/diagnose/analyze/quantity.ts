@@ -4,10 +4,6 @@
  */
 import { formatMemoryQuantity } from "../../core/units.js";
 
-// collect-metrics.ts still imports the parser from here; the lead drops this line after the
-// Prometheus clients are merged (engineer C's branch rewrites that file).
-export { parseQuantity } from "../../core/units.js";
-
 const MI = 2 ** 20;
 
 /**

@@ -3,8 +3,8 @@
  * the target app's image pushed to it: the docker calls behind the kind provider's `registry`.
  */
 import versions from "../../../versions.json" with { type: "json" };
-import type { Context } from "../../core/context.js";
 import { formatCommandLine } from "../../exec/command-line.js";
+import type { Context } from "../../runtime/context.js";
 import { DEFAULT_PORTS, type LabPorts, REGISTRY } from "../config.js";
 import { containerState } from "../docker.js";
 import { labPaths } from "../paths.js";

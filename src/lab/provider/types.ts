@@ -5,9 +5,10 @@
  * and commands ask the provider and, where it cannot do something, skip with its reason; nothing
  * outside src/lab/provider/ compares provider names.
  */
-import type { Context, KubeTarget } from "../../core/context.js";
+
 import type { Runner } from "../../exec/runner.js";
 import type { KubeClient } from "../../kube/client.js";
+import type { Context, KubeTarget } from "../../runtime/context.js";
 import type { EXPOSED, LabPorts } from "../config.js";
 
 /** What a provider cannot do, and why (the skip reason, or the error a command gives). */

@@ -7,18 +7,11 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Step } from "../../core/steps.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
+import { condition, isNodeReady, type NodeObject } from "../../kube/objects.js";
 import { CLUSTER_NAME, REGISTRY } from "../config.js";
 import { kindCreateArgs as kindClusterCreateArgs } from "../kind.js";
 import { isUnsupported } from "../provider/types.js";
 import type { UpState } from "./options.js";
-
-interface NodeObject extends KubeObject {
-  status?: { conditions?: { type: string; status: string; reason?: string }[] };
-}
-
-export function isNodeReady(node: NodeObject): boolean {
-  return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-}
 
 /** kind writes the lab's context into the kubeconfig kubectl would (see ../kubeconfig.ts). */
 export function kindCreateArgs(ctx: UpState["ctx"]): string[] {
@@ -62,7 +55,7 @@ export function clusterStep(): Step<UpState> {
           describe: (nodes) =>
             nodes
               .map((n) => {
-                const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+                const ready = condition(n, "Ready");
                 return `${n.metadata?.name} Ready=${ready?.status ?? "?"}${ready?.reason ? ` (${ready.reason})` : ""}`;
               })
               .join(", ") || "no nodes",

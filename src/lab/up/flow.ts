@@ -4,10 +4,10 @@
  * already done, so a second `up` converges without changing anything.
  */
 
-import type { Context } from "../../core/context.js";
 import { InterruptedError, SreLabError } from "../../core/errors.js";
 import { type PlanEntry, planSteps, runSteps, type Step, type StepReport } from "../../core/steps.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
+import type { Context } from "../../runtime/context.js";
 import {
   type EXPOSED,
   HOST_PORT_LABEL_PREFIX,

@@ -6,10 +6,10 @@
  */
 import { InterruptedError } from "../../core/errors.js";
 import type { Step } from "../../core/steps.js";
+import { formatDecimalBytes } from "../../core/units.js";
 import { formatCommandLine } from "../../exec/command-line.js";
 import type { OllamaClient } from "../../ollama/client.js";
-import { NAMESPACES } from "../config.js";
-import { formatBytes } from "../model-cache.js";
+import { MODEL_NUM_CTX, NAMESPACES } from "../config.js";
 import { portForwardArgs, startPortForward } from "../port-forward.js";
 import type { UpState } from "./options.js";
 
@@ -20,7 +20,7 @@ export const PRACTICE_KEEP_ALIVE = "2h";
 export function progressBar(completed: number, total: number, width = 24): string {
   const ratio = total > 0 ? Math.min(1, completed / total) : 0;
   const filled = Math.round(ratio * width);
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${formatBytes(completed)} / ${formatBytes(total)} (${Math.floor(ratio * 100)}%)`;
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${formatDecimalBytes(completed)} / ${formatDecimalBytes(total)} (${Math.floor(ratio * 100)}%)`;
 }
 
 export function modelStep(): Step<UpState> {
@@ -83,10 +83,9 @@ async function loadForPractice(
   model: string,
   handle: { progress(text: string): void },
 ): Promise<string> {
-  const { NUM_CTX } = await import("../../diagnose/prompt.js");
   handle.progress(`loading ${model} into memory (keep_alive ${PRACTICE_KEEP_ALIVE})`);
   try {
-    const { ms } = await ollama.load({ model, numCtx: NUM_CTX, keepAlive: PRACTICE_KEEP_ALIVE });
+    const { ms } = await ollama.load({ model, numCtx: MODEL_NUM_CTX, keepAlive: PRACTICE_KEEP_ALIVE });
     return `in memory for ${PRACTICE_KEEP_ALIVE} (loaded in ${(ms / 1000).toFixed(1)}s)`;
   } catch (error) {
     if (error instanceof InterruptedError) throw error;

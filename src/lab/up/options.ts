@@ -1,6 +1,7 @@
 /** What `sre-lab up` was asked to do, and the state its steps share. */
-import type { Context } from "../../core/context.js";
+
 import type { KubeClient } from "../../kube/client.js";
+import type { Context } from "../../runtime/context.js";
 import type { LabPorts } from "../config.js";
 import type { DoctorReport } from "../doctor.js";
 import type { ClusterProvider } from "../provider/types.js";

@@ -4,14 +4,15 @@
  * and cancellation. Nothing here is created at import time: the CLI builds one per invocation
  * (cli/main.ts), each client on first use, and tests build their own.
  */
+
+import type { Clock } from "../core/clock.js";
+import type { HostProbe } from "../core/host.js";
+import type { Output } from "../core/output.js";
+import type { StepRenderer } from "../core/steps.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import type { OllamaClient } from "../ollama/client.js";
 import type { PrometheusClient } from "../prometheus/client.js";
-import type { Clock } from "./clock.js";
-import type { HostProbe } from "./host.js";
-import type { Output } from "./output.js";
-import type { StepRenderer } from "./steps.js";
 
 /** Where the user pointed us: kubectl's own flags, passed through unchanged. */
 export interface KubeTarget {
@@ -19,7 +20,7 @@ export interface KubeTarget {
   context?: string | undefined;
 }
 
-export type { Clock } from "./clock.js";
+export type { Clock } from "../core/clock.js";
 
 export interface Context {
   runner: Runner;
