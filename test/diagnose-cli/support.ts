@@ -4,6 +4,7 @@
  */
 import { Writable } from "node:stream";
 import { main } from "../../src/cli/main.js";
+import type { Clock } from "../../src/core/clock.js";
 import { fakeHost } from "../support/cli.js";
 
 export interface Write {
@@ -40,6 +41,8 @@ export async function runRecorded(
     path?: string;
     /** Answers the write guard's typed question; without it there is no one to ask (as in CI). */
     ask?: (question: string) => Promise<string>;
+    /** Virtual time for deadline tests (test/support/fake-clock.ts); the system clock otherwise. */
+    clock?: Clock;
   } = {},
 ): Promise<DiagnoseRun> {
   const writes: Write[] = [];
@@ -57,6 +60,7 @@ export async function runRecorded(
     host: fakeHost(),
     ...(options.signal ? { signal: options.signal } : {}),
     ask: options.ask,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const text = (stream: Write["stream"]) =>
     writes

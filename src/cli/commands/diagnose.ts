@@ -214,21 +214,17 @@ async function triageCommand(ctx: Context, flags: DiagnoseFlags): Promise<Triage
   const kube = await ctx.kube();
   const scope = flags.allNamespaces ? "every namespace" : `namespace ${flags.namespace ?? kube.namespace}`;
   ctx.out.info(`triage of ${scope} (context ${kube.context}): one list of pods and one of events, no model`);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new DeadlineError(
-            `triage of ${scope} did not finish within ${flags.timeout} (listing pods and events)`,
-            {
-              hint: "check that the cluster answers (kubectl get pods), or give more time with --timeout",
-            },
-          ),
-        ),
-      timeoutMs,
+  // The deadline runs on the context's clock; it is cancelled once triage has its answer.
+  const finished = new AbortController();
+  const deadline = ctx.clock.sleep(timeoutMs, finished.signal).then((): never => {
+    throw new DeadlineError(
+      `triage of ${scope} did not finish within ${flags.timeout} (listing pods and events)`,
+      {
+        hint: "check that the cluster answers (kubectl get pods), or give more time with --timeout",
+      },
     );
   });
+  deadline.catch(() => {}); // the cancelled sleep's rejection, once triage has won the race
   const report = await Promise.race([
     runTriage(kube, {
       namespace: flags.namespace,
@@ -236,7 +232,7 @@ async function triageCommand(ctx: Context, flags: DiagnoseFlags): Promise<Triage
       now: ctx.clock.now(),
     }),
     deadline,
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => finished.abort());
   for (const warning of report.warnings) ctx.out.warn(warning);
   if (flags.output === "text") ctx.out.data(renderTriage(report, ctx.out.dataStyle));
   else {
