@@ -1,12 +1,12 @@
 /**
  * Benchmark of the offline diagnose core: `npx tsx bench/diagnose.ts [runs]`.
  *
- * Prints the median time of each step (parse, redact, analyze, prompt) on the largest shared
- * scenario bundle (../shared/scenarios, when present) and on a generated bundle with a 5 MB log,
- * then the prompt size of every scenario (the repository's fixtures when ../shared is absent).
+ * Prints the median time of each step (parse, redact, analyze, prompt) on the largest scenario
+ * bundle (test/fixtures/scenarios, the copy of the shared scenarios kept in the repository) and on a
+ * generated bundle with a 5 MB log, then the prompt size of every scenario.
  * Performance is measured here, not asserted in tests.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 // Llama 2's SentencePiece vocabulary (Phi-3 mini uses the same tokenizer), bundled in the package.
@@ -20,8 +20,7 @@ import {
 } from "../src/diagnose/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const sharedBundles = path.resolve(repoRoot, "../shared/scenarios/bundles");
-const fixtures = path.join(repoRoot, "test/fixtures/bundles");
+const scenarioDir = path.join(repoRoot, "test/fixtures/scenarios/bundles");
 const runs = Number(process.argv[2] ?? 15);
 
 function median(values: number[]): number {
@@ -134,8 +133,6 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-const sharedPresent = existsSync(sharedBundles);
-const scenarioDir = sharedPresent ? sharedBundles : fixtures;
 const scenarioFiles = readdirSync(scenarioDir)
   .filter((f) => f.endsWith(".json"))
   .sort();
@@ -144,13 +141,11 @@ console.log(`diagnose benchmark — node ${process.version}, median of ${runs} r
 console.log("");
 
 const timed: Row[] = [];
-if (sharedPresent) {
-  const largest = [...scenarioFiles].sort(
-    (a, b) => statSync(path.join(scenarioDir, b)).size - statSync(path.join(scenarioDir, a)).size,
-  )[0];
-  if (largest)
-    timed.push(benchmark(`shared/${largest}`, readFileSync(path.join(scenarioDir, largest), "utf8")));
-}
+const largest = [...scenarioFiles].sort(
+  (a, b) => statSync(path.join(scenarioDir, b)).size - statSync(path.join(scenarioDir, a)).size,
+)[0];
+if (largest)
+  timed.push(benchmark(`scenario ${largest}`, readFileSync(path.join(scenarioDir, largest), "utf8")));
 timed.push(benchmark("generated (5 MB log)", generatedBundleText(5 * 1024 * 1024)));
 const ms = (n: number) => n.toFixed(1);
 console.log("Offline analysis time (ms, median)");
@@ -192,9 +187,7 @@ for (const file of scenarioFiles) {
     String(chars),
   ]);
 }
-console.log(
-  `Prompt tokens per scenario (${sharedPresent ? "../shared/scenarios" : "test/fixtures/bundles"}; budget ${PROMPT_BUDGET_TOKENS})`,
-);
+console.log(`Prompt tokens per scenario (test/fixtures/scenarios; budget ${PROMPT_BUDGET_TOKENS})`);
 console.log(
   table(
     ["scenario", "findings[0]", "tokens (Llama 2 tokenizer)", "estimate", "estimate error", "chars"],
