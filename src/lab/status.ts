@@ -23,7 +23,7 @@ import {
 } from "./config.js";
 import { labModel } from "./model.js";
 import { startPortForward } from "./port-forward.js";
-import { clusterFacts, providerOf } from "./provider/index.js";
+import { clusterFacts, isLabContext, providerOf } from "./provider/index.js";
 
 /** Namespaces whose pods are the lab's (metrics-server is deployed into kube-system). */
 export const LAB_POD_NAMESPACES: readonly string[] = [...Object.values(NAMESPACES), "kube-system"];
@@ -101,7 +101,7 @@ export function labUrl(name: keyof typeof EXPOSED, ports: LabPorts = DEFAULT_POR
 /** The Kubernetes client for the lab, with "no lab" failures said as such. */
 export async function labKube(ctx: Context): Promise<KubeClient> {
   const kube = await ctx.kube();
-  if (!ctx.kubeTarget.context && kube.context !== KUBE_CONTEXT) {
+  if (!ctx.kubeTarget.context && !isLabContext(kube.context)) {
     throw new SreLabError(`the current context is "${kube.context}", not the lab's "${KUBE_CONTEXT}"`, {
       hint: `create the lab with \`sre-lab up\`, or pass --context ${KUBE_CONTEXT} (--context ${kube.context} to look at that cluster anyway)`,
     });

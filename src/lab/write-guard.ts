@@ -18,6 +18,7 @@ import type { KubeClient, KubeObject } from "../kube/client.js";
 import { KubeForbiddenError } from "../kube/errors.js";
 import type { Context } from "../runtime/context.js";
 import { CLUSTER_NAME, KUBE_CONTEXT, NAMESPACES } from "./config.js";
+import { isLabContext, labContexts } from "./provider/index.js";
 
 export const LAB_NAMESPACE_LABEL = { key: "app.kubernetes.io/part-of", value: "sre-lab" } as const;
 
@@ -96,8 +97,8 @@ export async function classifyTarget(target: WriteTarget): Promise<LabVerdict> {
     ? { what: contextWord ? `context "${target.context}"` : `API server ${target.server}`, word }
     : undefined;
   const withProduction = production ? { production } : {};
-  if (target.context === KUBE_CONTEXT) {
-    return { lab: true, because: `context ${KUBE_CONTEXT} is the lab's`, ...withProduction };
+  if (isLabContext(target.context)) {
+    return { lab: true, because: `context ${target.context} is the lab's`, ...withProduction };
   }
   const labelled = target.labelled ? await target.labelled() : undefined;
   if (labelled === "labelled") {
@@ -113,7 +114,11 @@ export async function classifyTarget(target: WriteTarget): Promise<LabVerdict> {
     unreadable: `namespace ${NAMESPACES.app} there could not be read`,
     none: "not contacted",
   }[labelled ?? "none"];
-  return { lab: false, because: `it is not the lab's (${KUBE_CONTEXT}): ${why}`, ...withProduction };
+  return {
+    lab: false,
+    because: `it is not the lab's (${labContexts().join(", ")}): ${why}`,
+    ...withProduction,
+  };
 }
 
 /** A WriteTarget for a client: its context and server, and the lab's namespace label read through it. */

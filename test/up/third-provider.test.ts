@@ -108,6 +108,12 @@ describe("a third provider (test-only k3d-like)", () => {
     });
     expect(status.code).toBe(0);
     expect((JSON.parse(status.stdout) as { urls: unknown[] }).urls).toEqual([]);
+
+    // Its context is the lab's to the write guard: sync there asks nobody (CI has no one to ask).
+    const sync = await runCli(["--context", K3D_LIKE_CONTEXT, "sync"], { path: lab.tools.path, env });
+    expect(sync.stderr).not.toContain("error:");
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toContain("https://github.com/acme/lab.git");
   });
 
   it("its help and its validation come from the same registration", async () => {

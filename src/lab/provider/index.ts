@@ -42,6 +42,18 @@ export function describeProviders(): string {
   return each.length > 1 ? `${each.slice(0, -1).join(", ")} or ${each.at(-1)}` : (each[0] ?? "");
 }
 
+/**
+ * The contexts of the labs sre-lab makes itself: one per provider that creates its own cluster
+ * (kind's kind-sre-lab). A context by one of these names is the lab's to the write guard and status.
+ */
+export function labContexts(): string[] {
+  return PROVIDERS.filter((p) => !p.needsContext).flatMap((p) => p.contextName({}) ?? []);
+}
+
+export function isLabContext(context: string | undefined): boolean {
+  return context !== undefined && labContexts().includes(context);
+}
+
 export function findProvider(name: string): ClusterProvider | undefined {
   return PROVIDERS.find((p) => p.name === name);
 }
