@@ -79,8 +79,9 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     deps.runner ?? createExecaRunner({ signal, env: deps.env, echo: (line) => out.debug(`$ ${line}`) });
   const clock = deps.clock ?? systemClock;
   const kubeTarget = { kubeconfig: globals.kubeconfig, context: globals.context };
-  const confirm =
-    "confirm" in deps ? deps.confirm : process.stdin.isTTY && !deps.env.CI ? askOnTerminal : undefined;
+  // Someone to ask: a terminal on stdin, outside CI (tests inject their answers instead).
+  const canAsk = process.stdin.isTTY === true && !deps.env.CI;
+  const confirm = "confirm" in deps ? deps.confirm : canAsk ? askOnTerminal : undefined;
   // Each boundary is created on first use (and its package loaded then); a failed creation is
   // forgotten, so a later call tries again (the lab's context appears once kind has made it).
   const kubeClients = new Map<string, Promise<KubeClient>>();
@@ -111,7 +112,7 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
     ask:
       "ask" in deps
         ? deps.ask
-        : process.stdin.isTTY && !deps.env.CI
+        : canAsk
           ? async (question) => (await import("./prompt.js")).askText(question, signal)
           : undefined,
     kube: () => kubeClient(kubeTarget.context),
