@@ -13,7 +13,7 @@ import { readBundleInput } from "./bundle-input.js";
 import { BundleAssembler, type TransferredBundle } from "./bundle-transfer.js";
 import { collectEvidence } from "./collect.js";
 import { type AgentMode, DEFAULT_OLLAMA_URL, DEFAULT_PROMETHEUS_URL } from "./engine/config.js";
-import type { AgentEvent, AnalysisFailure } from "./engine/protocol.js";
+import type { AgentEvent, AnalysisFailure, AnalysisStats } from "./engine/protocol.js";
 import { type ModelConnection, runDiagnosis } from "./engine/run.js";
 import type { ContainerMetrics, Evidence, PodSummary, SourceStatus } from "./evidence.js";
 import type { Grounding } from "./grounding.js";
@@ -55,21 +55,9 @@ export interface DiagnoseOptions {
   timeoutMs: number;
 }
 
-export interface Analysis {
-  model: string;
+/** The model's answer with Ollama's figures for it (AnalysisStats: tokens, speed, load and prefill). */
+export interface Analysis extends AnalysisStats {
   text: string;
-  promptTokens: number;
-  completionTokens: number;
-  timeToFirstTokenMs: number;
-  tokensPerSecond: number;
-  doneReason: string;
-  /** Load (what the answer still waited for), prefill and generation, as Ollama measured them (ms). */
-  loadMs?: number;
-  prefillMs?: number;
-  generateMs?: number;
-  /** The preload that ran alongside evidence collection (ms), and that collection (ms). */
-  preloadMs?: number;
-  collectMs?: number;
   /** The answer checked against the evidence (null from an agent that does not check). */
   grounded: Grounding | null;
 }
