@@ -10,7 +10,6 @@ import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { DEFAULT_MODEL } from "../lab/config.js";
-import { DEFAULT_PROVIDER, describeProviders } from "../lab/provider/index.js";
 import type { Clock, Context } from "../runtime/context.js";
 import { detectPrefix, rewriteHints } from "./invocation.js";
 import type { OutputFormat } from "./options.js";
@@ -158,7 +157,23 @@ function examples(command: Command, lines: string[]): Command {
   return command.addHelpText("after", `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`);
 }
 
-export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
+/**
+ * What `up --provider` says and defaults to, from the one provider list. main() loads it only when
+ * `up` is on the command line (commander dispatches a subcommand only by its literal name), so
+ * --help and the other commands do not load the providers.
+ */
+export interface ProviderHelp {
+  description: string;
+  defaultName: string;
+}
+
+async function providerHelp(args: readonly string[]): Promise<ProviderHelp | undefined> {
+  if (!args.includes("up")) return undefined;
+  const { DEFAULT_PROVIDER, describeProviders } = await import("../lab/provider/index.js");
+  return { description: describeProviders(), defaultName: DEFAULT_PROVIDER.name };
+}
+
+export function buildProgram(deps: CliDeps, signal: AbortSignal, providers?: ProviderHelp): Command {
   const program = new Command("sre-lab");
   const withContext = async (command: Command) => {
     const globals = command.optsWithGlobals() as GlobalOptions;
@@ -212,7 +227,11 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal): Command {
     )
     .option("--repo-url <url>", "Git remote Argo CD reads instead of the published OCI artifact")
     .option("--revision <ref>", "Git revision for --repo-url (default HEAD)")
-    .option("--provider <name>", describeProviders(), DEFAULT_PROVIDER.name)
+    .option(
+      "--provider <name>",
+      providers?.description ?? "the cluster provider (sre-lab up --help lists them)",
+      providers?.defaultName,
+    )
     .option(
       "--timeout <duration>",
       "deadline for each wait (nodes Ready, Argo CD, Applications synced)",
@@ -490,7 +509,7 @@ export async function main(args: string[], partialDeps: Partial<CliDeps> = {}): 
   let normalized = args;
   try {
     normalized = normalizeVerbosity(args);
-    await buildProgram(deps, signal).parseAsync(normalized, { from: "user" });
+    await buildProgram(deps, signal, await providerHelp(normalized)).parseAsync(normalized, { from: "user" });
     if (signal.aborted) throw new InterruptedError();
     return ExitCode.ok;
   } catch (error) {

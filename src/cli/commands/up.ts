@@ -6,7 +6,7 @@ import type { Styler } from "../../core/output.js";
 import type { PlanEntry } from "../../core/steps.js";
 import { DEFAULT_PORTS, isLabPortName, LAB_PORT_NAMES, type LabPorts } from "../../lab/config.js";
 import { defaultModelCache } from "../../lab/paths.js";
-import { isUnsupported, providerNamed } from "../../lab/provider/index.js";
+import { DEFAULT_PROVIDER, isUnsupported, providerNamed } from "../../lab/provider/index.js";
 import type { UpSummary } from "../../lab/up/flow.js";
 import type { UpOptions } from "../../lab/up/options.js";
 import type { Context } from "../../runtime/context.js";
@@ -24,7 +24,8 @@ export interface UpFlags {
   modelCache?: string;
   repoUrl?: string;
   revision?: string;
-  provider: string;
+  /** Undefined when the program was built without the provider list (tests): the default provider. */
+  provider?: string;
   timeout: string;
   /** `--host-port NAME=PORT`, repeatable. */
   hostPort?: string[];
@@ -65,7 +66,7 @@ export function parseHostPorts(specs: string[] = []): LabPorts {
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9._-]+)?$/;
 
 export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
-  const provider = providerNamed(flags.provider);
+  const provider = flags.provider === undefined ? DEFAULT_PROVIDER : providerNamed(flags.provider);
   if (flags.revision && !flags.repoUrl) {
     throw new UsageError("--revision needs --repo-url", {
       hint: "pass the Git remote Argo CD should read: --repo-url URL",
