@@ -2,7 +2,8 @@
 // from folders in a LOWER layer (type-only imports count too, since they tie the folders' designs
 // together just the same), and no two top-level folders may reach each other through imports.
 // Folders on the same layer (kube, ollama, prometheus, gitops; agent, chaos) are siblings: neither
-// may import the other. Imports inside one folder are free.
+// may import the other. Inside one folder any file may import any other, but no file may reach
+// itself through imports (cli/main.ts → commands/up.ts → main.ts is a cycle like any other).
 //
 // Usage: node scripts/check-imports.mjs [root]   (root defaults to the repository; prints one line
 // per violation and exits 1 when there is any). test/architecture.test.ts runs it on src/, and its
@@ -143,6 +144,8 @@ export function checkImports(root, layers = LAYERS) {
   const srcDir = join(root, "src");
   const problems = [];
   const edges = new Map();
+  const fileEdges = new Map();
+  const sources = new Set(listSources(srcDir));
   // A folder counts once it holds a source file (git keeps no empty folders; a work tree may).
   const folders = readdirSync(srcDir).filter(
     (name) => statSync(join(srcDir, name)).isDirectory() && listSources(join(srcDir, name)).length > 0,
@@ -154,11 +157,18 @@ export function checkImports(root, layers = LAYERS) {
     }
   }
 
-  for (const file of listSources(srcDir)) {
+  for (const file of sources) {
     const from = topFolder(srcDir, file);
     const where = relative(root, file).split(sep).join("/");
     for (const { specifier, line } of importsOf(readFileSync(file, "utf8"))) {
       const target = resolve(dirname(file), specifier);
+      const targetFile = target.replace(/\.js$/, ".ts");
+      if (targetFile !== file && sources.has(targetFile)) {
+        const toFile = relative(root, targetFile).split(sep).join("/");
+        const key = `${where}→${toFile}`;
+        if (!fileEdges.has(key))
+          fileEdges.set(key, { from: where, to: toFile, at: `${where}:${line}`, specifier });
+      }
       const to = topFolder(srcDir, target);
       if (from === undefined || to === undefined || from === to) continue;
       const key = `${from}→${to}`;
@@ -187,17 +197,29 @@ export function checkImports(root, layers = LAYERS) {
       `cycle between top-level folders: ${path.join(", ")}; break it by moving code down a layer`,
     );
   }
+  for (const cycle of findCycles(fileEdges)) {
+    const path = cycle.map(
+      (file, i) =>
+        `${file}:${fileEdges
+          .get(`${file}→${cycle[(i + 1) % cycle.length]}`)
+          .at.split(":")
+          .pop()}`,
+    );
+    problems.push(
+      `cycle between files: ${path.join(" → ")} → ${cycle[0]}; move what both need into a file both import`,
+    );
+  }
   return { problems, edges };
 }
 
-/** The cycles between top-level folders: the strongly connected components, as short cycles. */
+/** The cycles of a graph (folders or files): its strongly connected components, as short cycles. */
 function findCycles(edges) {
   const next = new Map();
   for (const { from, to } of edges.values()) {
     if (!next.has(from)) next.set(from, []);
     next.get(from).push(to);
   }
-  // Tarjan's algorithm; the graph has a dozen nodes, so recursion depth is no concern.
+  // Tarjan's algorithm; a few hundred files at most, so recursion depth is no concern.
   const index = new Map();
   const low = new Map();
   const stack = [];
@@ -272,6 +294,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     );
     process.exitCode = 1;
   } else {
-    console.log("import graph: no upward, sibling or cyclic imports between top-level folders of src/");
+    console.log(
+      "import graph: no upward, sibling or cyclic imports between top-level folders of src/, no cycle between files",
+    );
   }
 }

@@ -15,7 +15,7 @@ const root = join(import.meta.dirname, "..");
 const script = join(root, "scripts/check-imports.mjs");
 
 describe("the import graph of src/", () => {
-  it("has no upward, sibling or cyclic import between top-level folders", () => {
+  it("has no upward, sibling or cyclic import between top-level folders, and no cycle between files", () => {
     const { problems } = checkImports(root);
     // One line per violation, so a failure reads as the list of imports to move.
     expect(problems.join("\n")).toBe("");
@@ -111,6 +111,18 @@ describe("the checker (scripts/check-imports.mjs) on a synthetic tree", () => {
     expect(problems).toContain(
       "cycle between top-level folders: kube → ollama (src/kube/client.ts:1), ollama → kube (src/ollama/client.ts:2); break it by moving code down a layer",
     );
+  });
+
+  it("reports a cycle between two files of one folder, a lazy import() included (cli/main ↔ commands)", () => {
+    const dir = tree({
+      ...clean,
+      "src/cli/commands/up.ts":
+        'import type { OutputFormat } from "../main.js";\nexport type F = OutputFormat;\n',
+      "src/cli/main.ts": `${clean["src/cli/main.ts"]}export type OutputFormat = "text";\nexport const up = () => import("./commands/up.js");\n`,
+    });
+    expect(checkImports(dir).problems).toEqual([
+      "cycle between files: src/cli/commands/up.ts:1 → src/cli/main.ts:5 → src/cli/commands/up.ts; move what both need into a file both import",
+    ]);
   });
 
   it("reports a folder of sources missing from the layer table, not a folder without sources", () => {
