@@ -124,6 +124,10 @@ async function buildContext(globals: GlobalOptions, deps: CliDeps, signal: Abort
       const { createPrometheusClient } = await import("../prometheus/client.js");
       return createPrometheusClient({ url, signal });
     },
+    registry: async (url) => {
+      const { createRegistryClient } = await import("../gitops/registry.js");
+      return createRegistryClient({ registry: url, signal });
+    },
     // An injected runner (tests) is kept: it is the world the test controls.
     cleanupContext: (timeoutMs) => buildContext(globals, deps, AbortSignal.timeout(timeoutMs)),
   };

@@ -23,6 +23,7 @@ import {
   checkTag,
   createRegistryClient,
   OCI_MANIFEST_MEDIA_TYPE,
+  type RegistryClient,
   type StoredManifest,
 } from "./registry.js";
 
@@ -49,8 +50,11 @@ export const CONTENT_DIGEST_ANNOTATION = "dev.sre-lab.content.digest";
 const LAYER_TITLE = "manifests.tar.gz";
 
 export interface PublishOptions {
-  /** Base URL of the registry as the host sees it, e.g. DEFAULT_REGISTRY. */
-  registry: string;
+  /**
+   * The registry: its base URL as the host sees it (e.g. DEFAULT_REGISTRY; fetch, signal and timeoutMs
+   * then apply), or a client already made for it (the context's, in flows).
+   */
+  registry: string | RegistryClient;
   /** e.g. DEFAULT_REPOSITORY. */
   repository: string;
   tag: string;
@@ -90,12 +94,15 @@ export async function publishArtifact(options: PublishOptions): Promise<PublishR
   const repository = checkRepository(options.repository);
   const tag = checkTag(options.tag);
   const annotations = checkAnnotations(options.annotations ?? {});
-  const client = createRegistryClient({
-    registry: options.registry,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  });
+  const client =
+    typeof options.registry === "string"
+      ? createRegistryClient({
+          registry: options.registry,
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        })
+      : options.registry;
   throwIfAborted(options.signal);
   // Pack first: a directory that cannot be published is the user's to fix, registry up or not.
   const packed = await packDirectory(

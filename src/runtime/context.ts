@@ -10,6 +10,7 @@ import type { HostProbe } from "../core/host.js";
 import type { Output } from "../core/output.js";
 import type { StepRenderer } from "../core/steps.js";
 import type { Runner } from "../exec/runner.js";
+import type { RegistryClient } from "../gitops/registry.js";
 import type { KubeClient } from "../kube/client.js";
 import type { OllamaClient } from "../ollama/client.js";
 import type { PrometheusClient } from "../prometheus/client.js";
@@ -58,6 +59,8 @@ export interface Context {
   ollama(url: string, options?: { timeoutMs?: number }): Promise<OllamaClient>;
   /** The Prometheus client for `url` (instant queries, bounded in time and size), bound to `signal`. */
   prometheus(url: string): Promise<PrometheusClient>;
+  /** The OCI registry client for `url` (the lab's local registry as the host reaches it), bound to `signal`. */
+  registry(url: string): Promise<RegistryClient>;
   /**
    * The one way to undo work after Ctrl-C (and to outlive it): the same everything, but a fresh
    * runner and clients bound to their own deadline instead of the flow's signal (which, once fired,

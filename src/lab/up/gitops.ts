@@ -61,7 +61,9 @@ export function publishStep(): Step<UpState> {
       handle.progress("packing manifests/ and pushing it to the local registry");
       const artifact = await publishArtifact({
         // SRE_LAB_REGISTRY_URL: where the host reaches the registry when it is not on 127.0.0.1 (a remote Docker host).
-        registry: state.ctx.env.SRE_LAB_REGISTRY_URL ?? `http://127.0.0.1:${state.ports.registry}`,
+        registry: await state.ctx.registry(
+          state.ctx.env.SRE_LAB_REGISTRY_URL ?? `http://127.0.0.1:${state.ports.registry}`,
+        ),
         repository: DEFAULT_REPOSITORY,
         tag: "lab",
         dir: labPaths.manifests(),
