@@ -4,7 +4,7 @@
  * The checker itself is proved on small synthetic trees, so a green run means "checked", not "blind".
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -31,6 +31,39 @@ describe("the import graph of src/", () => {
     ]);
     const table = LAYERS.flatMap((layer, index) => layer.map((folder) => [folder, index]));
     expect(rows).toEqual(table);
+  });
+});
+
+describe("subprocess adapters", () => {
+  // kind runs only in its adapter (src/lab/kind.ts, the kind provider); docker in src/lab/docker.ts and
+  // the provider files. Everyone else asks them, so each failure reads "could not <purpose>: …".
+  const ADAPTERS = [/^src\/lab\/kind\.ts$/, /^src\/lab\/docker\.ts$/, /^src\/lab\/provider\//];
+  const RAW_CALL = /\.(?:run|start)\(\s*["'](kind|docker)["']/g;
+
+  function sources(dir: string): string[] {
+    return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory()
+        ? sources(`${dir}/${entry.name}`)
+        : entry.name.endsWith(".ts")
+          ? [`${dir}/${entry.name}`]
+          : [],
+    );
+  }
+
+  it("no raw kind or docker call outside their adapters", () => {
+    const raw = sources("src")
+      .filter((file) => !ADAPTERS.some((adapter) => adapter.test(file)))
+      .flatMap((file) =>
+        [...readFileSync(join(root, file), "utf8").matchAll(RAW_CALL)].map((m) => `${file}: ${m[1]}`),
+      );
+    expect(raw).toEqual([]);
+  });
+
+  it("the pattern finds a raw call (so an empty list means none, not a blind check)", () => {
+    expect([...'await ctx.runner.run("docker", ["ps"]);'.matchAll(RAW_CALL)].map((m) => m[1])).toEqual([
+      "docker",
+    ]);
+    expect([...`runner.start('kind', args)`.matchAll(RAW_CALL)].map((m) => m[1])).toEqual(["kind"]);
   });
 });
 
