@@ -98,7 +98,8 @@ export async function containerState(ctx: Context, name: string): Promise<string
   const result = await ctx.runner.run(
     "docker",
     ["container", "inspect", "--format", "{{json .State.Status}}", name],
-    { timeoutMs: QUERY_TIMEOUT_MS, allowFailure: true },
+    // The purpose words a timeout; a non-zero exit is read below ("no such container" is an answer).
+    { timeoutMs: QUERY_TIMEOUT_MS, allowFailure: true, purpose: `inspect the Docker container ${name}` },
   );
   if (result.exitCode !== 0) {
     if (isNoSuchObject(result.stderr)) return undefined;
@@ -113,6 +114,7 @@ export async function removeContainer(ctx: Context, name: string): Promise<boole
   const result = await ctx.runner.run("docker", ["rm", "--force", "--volumes", name], {
     timeoutMs: REMOVE_TIMEOUT_MS,
     allowFailure: true,
+    purpose: `remove the Docker container ${name}`,
   });
   if (result.exitCode === 0) return true;
   if (isNoSuchObject(result.stderr)) return false;
@@ -144,6 +146,7 @@ export async function removeNetwork(ctx: Context, name: string): Promise<boolean
   const result = await ctx.runner.run("docker", ["network", "rm", name], {
     timeoutMs: REMOVE_TIMEOUT_MS,
     allowFailure: true,
+    purpose: `remove the Docker network ${name}`,
   });
   if (result.exitCode === 0) return true;
   if (isNoSuchObject(result.stderr)) return false;
