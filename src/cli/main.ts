@@ -5,12 +5,13 @@
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SCENARIO_CATALOGUE, SCENARIO_NAMES } from "../chaos/catalogue.js";
+import type { Clock } from "../core/clock.js";
 import { ExitCode, InterruptedError, UsageError } from "../core/errors.js";
 import type { HostProbe } from "../core/host.js";
 import type { Runner } from "../exec/runner.js";
 import type { KubeClient } from "../kube/client.js";
 import { DEFAULT_MODEL } from "../lab/config.js";
-import type { Clock, Context } from "../runtime/context.js";
+import type { Context } from "../runtime/context.js";
 import { detectPrefix, rewriteHints } from "./invocation.js";
 import type { OutputFormat } from "./options.js";
 import { VERSION } from "./version.js";

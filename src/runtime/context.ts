@@ -21,8 +21,6 @@ export interface KubeTarget {
   context?: string | undefined;
 }
 
-export type { Clock } from "../core/clock.js";
-
 export interface Context {
   runner: Runner;
   out: Output;

@@ -13,9 +13,6 @@ import { labPaths } from "../paths.js";
 import { isUnsupported } from "../provider/types.js";
 import type { UpState } from "./options.js";
 
-/** Kept here for the dry-run plan and the tests; the kind provider's registry owns the calls. */
-export { registryRunArgv, SOURCE_HASH_LABEL } from "../provider/local-registry.js";
-
 export function registryStep(): Step<UpState> {
   return {
     id: "registry",
