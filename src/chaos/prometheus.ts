@@ -7,7 +7,6 @@
 
 import { InterruptedError } from "../core/errors.js";
 import { formatBinaryBytes as formatMiB } from "../core/units.js";
-import { EXPOSED, KUBE_CONTEXT } from "../lab/config.js";
 import { escapeLabelValue } from "../prometheus/client.js";
 import type { Context } from "../runtime/context.js";
 
@@ -16,15 +15,11 @@ export const PROMETHEUS_URL_ENV = "SRE_LAB_PROMETHEUS_URL";
 /** How far back the peak is looked for. */
 export const PEAK_WINDOW = "5m";
 
-/** `port`: the lab's Prometheus host port as its nodes record it (`up --host-port prometheus=N`). */
-export function prometheusUrl(
-  env: NodeJS.ProcessEnv,
-  context: string,
-  port: number = EXPOSED.prometheus.host,
-): string | undefined {
+/** SRE_LAB_PROMETHEUS_URL when set, else `labUrl`: the lab's own on its host port (labHostUrl). */
+export function prometheusUrl(env: NodeJS.ProcessEnv, labUrl: string | undefined): string | undefined {
   const configured = env[PROMETHEUS_URL_ENV];
   if (configured) return configured.replace(/\/+$/, "");
-  return context === KUBE_CONTEXT ? `http://127.0.0.1:${port}` : undefined;
+  return labUrl;
 }
 
 /**
@@ -32,12 +27,12 @@ export function prometheusUrl(
  * line. Never throws (except on Ctrl-C).
  */
 export async function memoryPeakEvidence(
-  options: { ctx: Pick<Context, "env" | "prometheus">; context: string; port?: number },
+  options: { ctx: Pick<Context, "env" | "prometheus">; context: string; labUrl: string | undefined },
   pod: { namespace: string; name: string },
   container: string,
   limitBytes: number | undefined,
 ): Promise<string> {
-  const url = prometheusUrl(options.ctx.env, options.context, options.port);
+  const url = prometheusUrl(options.ctx.env, options.labUrl);
   if (!url)
     return `Prometheus: not queried (no lab Prometheus for context ${options.context}; set ${PROMETHEUS_URL_ENV})`;
   const selector = `namespace="${escapeLabelValue(pod.namespace)}",pod="${escapeLabelValue(pod.name)}",container="${escapeLabelValue(container)}"`;

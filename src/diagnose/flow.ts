@@ -6,7 +6,8 @@
 
 import { SreLabError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
-import { KUBE_CONTEXT, labPrometheusPort, NAMESPACES } from "../lab/config.js";
+import { NAMESPACES } from "../lab/config.js";
+import { labHostUrl } from "../lab/provider/index.js";
 import type { Context } from "../runtime/context.js";
 import { parseBundle, serializeBundle } from "./bundle.js";
 import { readBundleInput } from "./bundle-input.js";
@@ -200,11 +201,7 @@ async function collectLocally(
 ): Promise<Evidence> {
   const configured = ctx.env[PROMETHEUS_URL_ENV];
   const url =
-    configured !== undefined
-      ? configured.trim() || undefined
-      : kube.context === KUBE_CONTEXT
-        ? `http://127.0.0.1:${await labPrometheusPort(kube)}`
-        : undefined;
+    configured !== undefined ? configured.trim() || undefined : await labHostUrl(kube, "prometheus");
   return collectEvidence(kube, {
     namespace,
     pod,

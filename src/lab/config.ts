@@ -3,7 +3,6 @@
  * with these; test/lab-config.test.ts keeps the YAML honest against them.
  */
 import versions from "../../versions.json" with { type: "json" };
-import type { KubeClient } from "../kube/client.js";
 
 /**
  * The kind provider's cluster and the context kind writes for it. Code that acts on "the lab's
@@ -107,15 +106,6 @@ export function labPortsOf(nodes: readonly { metadata?: { labels?: Record<string
     Object.keys(n.metadata?.labels ?? {}).some((key) => key.startsWith(HOST_PORT_LABEL_PREFIX)),
   );
   return portsFromLabels(labelled?.metadata?.labels);
-}
-
-/** The Prometheus host port recorded on the lab's nodes; the default when they cannot be read. */
-export async function labPrometheusPort(kube: Pick<KubeClient, "list">): Promise<number> {
-  try {
-    return labPortsOf(await kube.list("v1", "Node")).prometheus;
-  } catch {
-    return EXPOSED.prometheus.host;
-  }
 }
 
 /** The URL of a lab UI on its host port (bound to 127.0.0.1 only). */

@@ -92,6 +92,8 @@ describe("diagnose --local", () => {
       apiVersion: "v1",
       kind: "Node",
       metadata: { name: "sre-lab-control-plane", labels: { "sre-lab.dev/host-port-prometheus": port } },
+      // As kind sets it: how the lab's provider is read from the cluster.
+      spec: { providerID: "kind://docker/sre-lab/sre-lab-control-plane" },
     });
     const { SRE_LAB_PROMETHEUS_URL: _unset, ...withoutUrl } = env;
     const run = await runRecorded(

@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/core/errors.js";
-import { clusterFacts, providerNamed, providerOf, providers } from "../../src/lab/provider/index.js";
+import {
+  clusterFacts,
+  labHostUrl,
+  providerNamed,
+  providerOf,
+  providers,
+} from "../../src/lab/provider/index.js";
 
 const kindNode = (name: string, labels: Record<string, string> = {}) => ({
   metadata: { name, labels },
@@ -121,5 +127,34 @@ describe("provider detection", () => {
       message: 'unknown provider "eks"',
       hint: "use --provider kind (default) or existing",
     });
+  });
+});
+
+describe("labHostUrl: where the running lab's UI answers on this machine", () => {
+  const clientOf = (context: string, nodes: unknown[] | Error) => ({
+    context,
+    list: async <T>() => {
+      if (nodes instanceof Error) throw nodes;
+      return nodes as T[];
+    },
+  });
+
+  it("the kind lab: 127.0.0.1 and the host port its nodes record (up --host-port prometheus=N)", async () => {
+    const nodes = [kindNode("sre-lab-control-plane", { "sre-lab.dev/host-port-prometheus": "9191" })];
+    await expect(labHostUrl(clientOf("kind-sre-lab", nodes), "prometheus")).resolves.toBe(
+      "http://127.0.0.1:9191",
+    );
+  });
+
+  it("an existing cluster maps no host port, even under the lab's context name", async () => {
+    const foreign = [{ metadata: { name: "ip-10-0-0-1" }, spec: { providerID: "aws:///eu-west-1a/i-0abc" } }];
+    await expect(labHostUrl(clientOf("kind-sre-lab", foreign), "prometheus")).resolves.toBeUndefined();
+    await expect(labHostUrl(clientOf("staging", foreign), "grafana")).resolves.toBeUndefined();
+  });
+
+  it("nodes that cannot be read: no URL rather than a guess", async () => {
+    await expect(
+      labHostUrl(clientOf("kind-sre-lab", new Error("nodes is forbidden")), "prometheus"),
+    ).resolves.toBeUndefined();
   });
 });

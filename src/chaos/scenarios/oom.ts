@@ -22,7 +22,7 @@ import {
   nameOf,
   type Pod,
 } from "../../kube/objects.js";
-import { labPrometheusPort } from "../../lab/config.js";
+import { labHostUrl } from "../../lab/provider/index.js";
 import { podProblem } from "../../lab/status.js";
 import {
   appContainer,
@@ -266,7 +266,7 @@ async function verifyOom(
     `last state: terminated ${t ? describeTermination(t) : "?"}`,
     `memory limit: ${limitText ?? formatBinaryBytes(limitBytes)}`,
     await memoryPeakEvidence(
-      { ctx: run.ctx, context: run.kube.context, port: await labPrometheusPort(run.kube) },
+      { ctx: run.ctx, context: run.kube.context, labUrl: await labHostUrl(run.kube, "prometheus") },
       ref,
       TARGET.container,
       limitBytes,

@@ -3,8 +3,9 @@
  * them); every other command reads the provider of the running lab from the cluster with
  * detectProvider. Adding a provider is its file and one line in PROVIDERS.
  */
-import { UsageError } from "../../core/errors.js";
+import { InterruptedError, UsageError } from "../../core/errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
+import { type EXPOSED, labPortsOf } from "../config.js";
 import { existingProvider } from "./existing.js";
 import { kindProvider } from "./kind.js";
 import type { ClusterFacts, ClusterProvider } from "./types.js";
@@ -91,6 +92,26 @@ export function providerOf(facts: ClusterFacts): ClusterProvider {
 /** The provider of the running cluster behind `kube`, read from its context and nodes. */
 export async function detectProvider(kube: Pick<KubeClient, "context" | "list">): Promise<ClusterProvider> {
   return providerOf(clusterFacts(kube.context, await kube.list<NodeFields>("v1", "Node")));
+}
+
+/**
+ * Where the running lab's UI `name` answers on this machine, read from the cluster: its provider's
+ * host-port URL (kind: 127.0.0.1 and the port the nodes record, `up --host-port`), or undefined when
+ * the provider maps no host port (an existing cluster) or the nodes cannot be read.
+ */
+export async function labHostUrl(
+  kube: Pick<KubeClient, "context" | "list">,
+  name: keyof typeof EXPOSED,
+): Promise<string | undefined> {
+  let nodes: NodeFields[];
+  try {
+    nodes = await kube.list<NodeFields>("v1", "Node");
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    return undefined;
+  }
+  const exposed = providerOf(clusterFacts(kube.context, nodes)).exposed(labPortsOf(nodes));
+  return exposed.find((service) => service.name === name && service.hostPort)?.address;
 }
 
 export type { ClusterProvider } from "./types.js";
