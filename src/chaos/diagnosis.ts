@@ -5,18 +5,15 @@
  * with a scripted diagnosis; test/chaos/gameday-diagnose.test.ts runs the real one.
  */
 
-import { labModel } from "../lab/model.js";
 import type { Context } from "../runtime/context.js";
 import type { Diagnoser } from "./gameday.js";
 
 /** How long one diagnosis may take, model answer included (a CPU-bound phi3:mini is slow). */
 export const GAMEDAY_DIAGNOSE_TIMEOUT_MS = 600_000;
 
-/** Diagnoses with the model the lab was brought up with (`up --model`), read once from the cluster. */
+/** Diagnoses with the model the lab was brought up with (`up --model`): diagnose reads it from the cluster. */
 export function labDiagnoser(ctx: Context): Diagnoser {
-  let model: Promise<string> | undefined;
   return async (pod, namespace) => {
-    model ??= ctx.kube().then(labModel);
     const { runDiagnose } = await import("../diagnose/flow.js");
     const started = ctx.clock.now();
     let findingsAt: number | undefined;
@@ -26,7 +23,7 @@ export function labDiagnoser(ctx: Context): Diagnoser {
       {
         target: { kind: "live", pod, namespace, where: "cluster" },
         mode: "analyze",
-        model: await model,
+        model: undefined,
         ollamaUrl: undefined,
         saveBundle: undefined,
         keep: false,

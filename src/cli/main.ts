@@ -326,7 +326,11 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal, providers?: Pro
     )
     .option("--no-ai", "deterministic findings only; no model is contacted")
     .option("--print-prompt", "print the exact messages that would be sent to the model, then exit")
-    .option("--model <name>", "Ollama model", DEFAULT_MODEL)
+    .option(
+      "--model <name>",
+      "Ollama model; left out on the lab, the one it was brought up with",
+      DEFAULT_MODEL,
+    )
     .option(
       "--ollama-url <url>",
       "Ollama to use (default: the lab's, by cluster DNS for the agent, port-forwarded with --local; 127.0.0.1:11434 with --bundle)",
@@ -355,7 +359,10 @@ export function buildProgram(deps: CliDeps, signal: AbortSignal, providers?: Pro
         command: Command,
       ) => {
         const { diagnoseCommand } = await import("./commands/diagnose.js");
-        await diagnoseCommand(await withContext(command), pod, options, deps.stdout);
+        // A --model the user did not give is the flow's to pick (the lab's recorded model, else this default).
+        const flags =
+          command.getOptionValueSource("model") === "default" ? { ...options, model: undefined } : options;
+        await diagnoseCommand(await withContext(command), pod, flags, deps.stdout);
       },
     );
 

@@ -6,7 +6,8 @@
 
 import { SreLabError } from "../core/errors.js";
 import type { KubeClient } from "../kube/client.js";
-import { NAMESPACES } from "../lab/config.js";
+import { DEFAULT_MODEL, NAMESPACES } from "../lab/config.js";
+import { labModel } from "../lab/model.js";
 import { labHostUrl } from "../lab/provider/index.js";
 import type { Context } from "../runtime/context.js";
 import { parseBundle, serializeBundle } from "./bundle.js";
@@ -43,7 +44,11 @@ export type DiagnoseTarget =
 export interface DiagnoseOptions {
   target: DiagnoseTarget;
   mode: AgentMode;
-  model: string;
+  /**
+   * Undefined: the model the lab was brought up with (`up --model`, read from the cluster) when the
+   * lab's own Ollama answers, else DEFAULT_MODEL (a --bundle, or --ollama-url to another Ollama).
+   */
+  model: string | undefined;
   /** Ollama as the agent (or this machine) reaches it; default by target. */
   ollamaUrl: string | undefined;
   saveBundle: { path: string; format: "json" | "yaml"; overwrite: boolean } | undefined;
@@ -99,7 +104,7 @@ export async function runDiagnose(
     ctx.out.info(
       `analysing the saved bundle ${target.file === "-" ? "from stdin" : target.file} (no cluster is contacted)`,
     );
-    await runDiagnosis(request(options, "host"), {
+    await runDiagnosis(request(options, options.model ?? DEFAULT_MODEL, "host"), {
       evidence: async () => ({
         bundle,
         sources: [{ name: "bundle", ok: true, detail: target.file }],
@@ -124,13 +129,16 @@ export async function runDiagnose(
   });
   await checkModeAccess(ctx, kube, where, namespace, options.keep);
   const pod = await findTargetPod(kube, namespace, target.pod);
+  const model =
+    options.model ??
+    (options.ollamaUrl !== undefined || options.mode === "no-ai" ? DEFAULT_MODEL : await labModel(kube));
   if (where === "local") {
     ctx.out.info(
       `collecting evidence for ${namespace}/${target.pod} from this machine (${target.where === "local" ? "--local" : "read-only"}, context ${kube.context})`,
     );
     // The port-forward opens and the model loads while the evidence is collected.
     await runDiagnosis(
-      { ...request(options, "host"), preload: true },
+      { ...request(options, model, "host"), preload: true },
       {
         evidence: () => collectLocally(ctx, kube, namespace, target.pod),
         connectModel: () =>
@@ -152,7 +160,7 @@ export async function runDiagnose(
       namespace,
       config: {
         mode: options.mode,
-        model: options.model,
+        model,
         ollamaUrl: options.ollamaUrl ?? DEFAULT_OLLAMA_URL,
         prometheusUrl: DEFAULT_PROMETHEUS_URL,
         emitBundle: options.saveBundle !== undefined,
@@ -168,10 +176,10 @@ export async function runDiagnose(
   return state.result();
 }
 
-function request(options: DiagnoseOptions, modelLocation: "cluster" | "host") {
+function request(options: DiagnoseOptions, model: string, modelLocation: "cluster" | "host") {
   return {
     mode: options.mode,
-    model: options.model,
+    model,
     emitBundle: options.saveBundle !== undefined,
     modelLocation,
     answerTimeoutMs: options.timeoutMs,

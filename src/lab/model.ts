@@ -9,6 +9,13 @@ import type { KubeClient, KubeObject } from "../kube/client.js";
 import { DEFAULT_MODEL, NAMESPACES } from "./config.js";
 import { ROOT_APPLICATION } from "./up/gitops.js";
 
+/** Ollama model names: `name[:tag]`, optionally with a namespace (`library/phi3:mini`). */
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9._-]+)?$/;
+
+export function isModelName(name: string): boolean {
+  return name.length <= 200 && MODEL_NAME.test(name);
+}
+
 type RootApplication = KubeObject & {
   spec?: { source?: { helm?: { valuesObject?: { ollama?: { model?: unknown } } } } };
 };
@@ -16,7 +23,8 @@ type RootApplication = KubeObject & {
 /**
  * The model the lab on `kube`'s context was made with, or undefined when it records none (no root
  * Application: an older lab, Argo CD not installed yet, or not a lab at all; the API server may
- * then not even know the Application kind). Callers fall back to DEFAULT_MODEL.
+ * then not even know the Application kind; or a value that is no model name). Callers fall back to
+ * DEFAULT_MODEL.
  */
 export async function recordedModel(kube: KubeClient): Promise<string | undefined> {
   let root: RootApplication | undefined;
@@ -31,8 +39,9 @@ export async function recordedModel(kube: KubeClient): Promise<string | undefine
     if (error instanceof InterruptedError) throw error;
     return undefined;
   }
+  // Read from the cluster, so checked like a typed --model before it reaches a request or a terminal.
   const model = root?.spec?.source?.helm?.valuesObject?.ollama?.model;
-  return typeof model === "string" && model.trim() !== "" ? model.trim() : undefined;
+  return typeof model === "string" && isModelName(model.trim()) ? model.trim() : undefined;
 }
 
 /** The model to use against the lab on `kube`'s context: the recorded one, else the default. */

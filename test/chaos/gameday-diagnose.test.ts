@@ -46,6 +46,14 @@ describe("sre-lab gameday with the real diagnose", () => {
         ],
       })),
     );
+    // A lab brought up with `up --model llama3.2:1b`: the root Application records it.
+    world.api.put({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      metadata: { name: "sre-lab", namespace: "argocd" },
+      spec: { source: { helm: { valuesObject: { ollama: { model: "llama3.2:1b" } } } } },
+    });
+    ollama.setModels(["llama3.2:1b"]);
     const run = await runCli(
       ["gameday", "--only", "bad-image", "--report", join(world.home, "r"), "-o", "json"],
       {
@@ -69,6 +77,12 @@ describe("sre-lab gameday with the real diagnose", () => {
     expect(card.rows[0].timeToFindingsMs).toBeGreaterThan(0);
     expect(card.rows[0].timeToFirstTokenMs).toBeGreaterThanOrEqual(card.rows[0].timeToFindingsMs);
     expect(kubelet.runs).toHaveLength(1);
+    // The agent asked the lab's own model, not the default.
+    const models = ollama.requests
+      .filter((r) => r.endpoint === "chat")
+      .map((r) => (r.body as { model: string }).model);
+    expect(models.length).toBeGreaterThan(0);
+    expect(new Set(models)).toEqual(new Set(["llama3.2:1b"]));
   });
 
   it("on another context with --yes: one question for the whole gameday, and its diagnose cleans up after itself", async () => {

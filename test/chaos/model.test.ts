@@ -1,27 +1,18 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+/**
+ * The lab's model as the cluster records it (src/lab/model.ts): what gameday's and diagnose's
+ * defaults read. The end-to-end checks are in test/diagnose-cli/local.test.ts (diagnose --local)
+ * and test/chaos/gameday-diagnose.test.ts (gameday through the agent Job).
+ */
+import { describe, expect, it } from "vitest";
 import type { KubeClient, ObjectRef } from "../../src/kube/client.js";
-import type { Context } from "../../src/runtime/context.js";
-
-// gameday's diagnoser runs the real diagnose flow; here only the options it is given matter.
-const asked: { model: string; pod: string }[] = [];
-vi.mock("../../src/diagnose/flow.js", () => ({
-  runDiagnose: async (_ctx: unknown, options: { model: string; target: { pod: string } }) => {
-    asked.push({ model: options.model, pod: options.target.pod });
-    return { findings: [{ code: "ImagePullNotFound" }] };
-  },
-}));
-
-const { labDiagnoser } = await import("../../src/chaos/diagnosis.js");
-const { DEFAULT_MODEL } = await import("../../src/lab/config.js");
-const { labModel } = await import("../../src/lab/model.js");
+import { DEFAULT_MODEL } from "../../src/lab/config.js";
+import { isModelName, labModel, recordedModel } from "../../src/lab/model.js";
 
 /** A cluster holding (or not) the root Application `up` writes, with the model in its Helm values. */
-function labWith(model: string | undefined): { ctx: Context; kube: KubeClient; lookups: ObjectRef[] } {
-  const lookups: ObjectRef[] = [];
-  const kube = {
+function labWith(model: unknown): KubeClient {
+  return {
     context: "kind-sre-lab",
     async find(ref: ObjectRef) {
-      lookups.push(ref);
       if (model === undefined || ref.kind !== "Application" || ref.name !== "sre-lab") return undefined;
       return {
         apiVersion: "argoproj.io/v1alpha1",
@@ -31,33 +22,12 @@ function labWith(model: string | undefined): { ctx: Context; kube: KubeClient; l
       };
     },
   } as unknown as KubeClient;
-  const ctx = { kube: async () => kube, clock: { now: () => 0 } } as unknown as Context;
-  return { ctx, kube, lookups };
 }
 
 describe("the lab's model", () => {
-  beforeEach(() => {
-    asked.length = 0;
-  });
-
-  it("gameday diagnoses with the model the lab was brought up with (up --model), read once", async () => {
-    const { ctx, lookups } = labWith("llama3.2:1b");
-    const diagnose = labDiagnoser(ctx);
-    await diagnose("web-1", "sre-lab-app");
-    await diagnose("web-2", "sre-lab-app");
-    expect(asked).toEqual([
-      { model: "llama3.2:1b", pod: "web-1" },
-      { model: "llama3.2:1b", pod: "web-2" },
-    ]);
-    expect(lookups).toEqual([
-      { apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name: "sre-lab" },
-    ]);
-  });
-
-  it("a lab that records no model gets the default, the one versions.json pins", async () => {
-    const { ctx } = labWith(undefined);
-    await labDiagnoser(ctx)("web-1", "sre-lab-app");
-    expect(asked).toEqual([{ model: DEFAULT_MODEL, pod: "web-1" }]);
+  it("is the one `up --model` recorded, trimmed; the pinned default when none is recorded", async () => {
+    expect(await labModel(labWith("  qwen2.5:0.5b "))).toBe("qwen2.5:0.5b");
+    expect(await labModel(labWith(undefined))).toBe(DEFAULT_MODEL);
     expect(DEFAULT_MODEL).toBe("phi3:mini");
   });
 
@@ -68,6 +38,21 @@ describe("the lab's model", () => {
       },
     } as unknown as KubeClient;
     expect(await labModel(kube)).toBe(DEFAULT_MODEL);
-    expect(await labModel(labWith("  qwen2.5:0.5b ").kube)).toBe("qwen2.5:0.5b");
+  });
+
+  it("a recorded value that is no Ollama model name is not taken (it came from the cluster)", async () => {
+    for (const hostile of [
+      "phi3\u001b[2J",
+      "a b",
+      "x; rm -rf ~",
+      "",
+      42,
+      { name: "phi3" },
+      "x".repeat(300),
+    ]) {
+      expect(await recordedModel(labWith(hostile)), JSON.stringify(hostile)).toBeUndefined();
+    }
+    expect(isModelName("library/phi3:mini")).toBe(true);
+    expect(isModelName("llama3.2:1b")).toBe(true);
   });
 });

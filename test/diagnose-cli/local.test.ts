@@ -123,6 +123,53 @@ describe("diagnose --local", () => {
     await expect.poll(() => tools?.signals().map((s) => s.signal)).toEqual(["SIGTERM"]);
   });
 
+  /** The root Application `up` writes, recording the model in its Helm values (as `up --model` does). */
+  function recordModel(model: unknown): void {
+    api.put({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      metadata: { name: "sre-lab", namespace: "argocd" },
+      spec: { source: { helm: { valuesObject: { ollama: { model } } } } },
+    });
+  }
+
+  it("without --model asks the lab's Ollama with the model the lab was brought up with", async () => {
+    recordModel("llama3.2:1b");
+    ollama.setModels(["llama3.2:1b"]);
+    tools = createFakeTools().expect({
+      tool: "kubectl",
+      args: PORT_FORWARD,
+      stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
+      hang: true,
+    });
+    const run = await local();
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`asking llama3.2:1b at http://127.0.0.1:${new URL(ollama.url).port}`);
+    expect(run.stdout).toContain("Analysis by llama3.2:1b\nRoot cause: OOMKilled.");
+  });
+
+  it("--model, or another Ollama through --ollama-url, is not overridden by the lab's record", async () => {
+    recordModel("llama3.2:1b");
+    const chosen = await local("--ollama-url", ollama.url, "--model", "phi3:mini");
+    expect(chosen.stderr).toContain(`asking phi3:mini at ${ollama.url}`);
+    const elsewhere = await local("--ollama-url", ollama.url);
+    expect(elsewhere.stderr).toContain(`asking phi3:mini at ${ollama.url}`);
+  });
+
+  it("a recorded value that is no model name is ignored: the default, and nothing of it printed", async () => {
+    recordModel("phi3\u001b]0;pwned\u0007:mini; rm -rf ~");
+    tools = createFakeTools().expect({
+      tool: "kubectl",
+      args: PORT_FORWARD,
+      stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
+      hang: true,
+    });
+    const run = await local();
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("asking phi3:mini at");
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/pwned|rm -rf/);
+  });
+
   it("opens the port-forward and loads the model while the evidence is collected", async () => {
     tools = createFakeTools().expect({
       tool: "kubectl",

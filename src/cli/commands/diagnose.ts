@@ -19,7 +19,8 @@ export interface DiagnoseFlags {
   saveBundle?: string;
   ai: boolean;
   printPrompt?: boolean;
-  model: string;
+  /** Undefined when the user gave no --model: the flow picks the lab's own (src/diagnose/flow.ts). */
+  model?: string | undefined;
   ollamaUrl?: string;
   local?: boolean;
   inCluster?: boolean;
@@ -80,7 +81,7 @@ export function toDiagnoseOptions(
   }
   // The agent Job's activeDeadlineSeconds is whole seconds.
   const timeoutMs = parseDuration(flags.timeout, "--timeout", { minMs: 1_000 });
-  if (flags.model.trim() === "")
+  if (flags.model !== undefined && flags.model.trim() === "")
     throw new UsageError("--model is empty", { hint: "for example --model phi3:mini" });
   const ollamaUrl = flags.ollamaUrl === undefined ? undefined : normalizeHost(flags.ollamaUrl);
 
@@ -106,7 +107,7 @@ export function toDiagnoseOptions(
   return {
     target,
     mode: flags.printPrompt ? "prompt" : flags.ai ? "analyze" : "no-ai",
-    model: flags.model.trim(),
+    model: flags.model?.trim(),
     ollamaUrl,
     saveBundle:
       flags.saveBundle === undefined

@@ -5,6 +5,7 @@ import { UsageError } from "../../core/errors.js";
 import type { Styler } from "../../core/output.js";
 import type { PlanEntry } from "../../core/steps.js";
 import { DEFAULT_PORTS, isLabPortName, LAB_PORT_NAMES, type LabPorts } from "../../lab/config.js";
+import { isModelName } from "../../lab/model.js";
 import { defaultModelCache } from "../../lab/paths.js";
 import { DEFAULT_PROVIDER, isUnsupported, providerNamed } from "../../lab/provider/index.js";
 import type { UpSummary } from "../../lab/up/flow.js";
@@ -62,9 +63,6 @@ export function parseHostPorts(specs: string[] = []): LabPorts {
   return ports;
 }
 
-/** Ollama model names: `name[:tag]`, optionally with a namespace (`library/phi3:mini`). */
-const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9._-]+)?$/;
-
 export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
   const provider = flags.provider === undefined ? DEFAULT_PROVIDER : providerNamed(flags.provider);
   if (flags.revision && !flags.repoUrl) {
@@ -93,7 +91,7 @@ export function toUpOptions(flags: UpFlags, ctx: Context): UpOptions {
       hint: provider.localNodes.hint ?? "use sre-lab open to reach the UIs",
     });
   }
-  if (!MODEL_NAME.test(flags.model)) {
+  if (!isModelName(flags.model)) {
     throw new UsageError(`invalid model name "${flags.model}"`, {
       hint: "use an Ollama model name such as phi3:mini",
     });
