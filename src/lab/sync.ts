@@ -9,6 +9,7 @@ import { runSteps, type Step, type StepReport } from "../core/steps.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import type { Context } from "../runtime/context.js";
 import { DEFAULT_MODEL, DEFAULT_PORTS, labPortsOf, NAMESPACES } from "./config.js";
+import { isModelName } from "./model.js";
 import { defaultModelCache } from "./paths.js";
 import { clusterFacts, DEFAULT_PROVIDER, providerOf } from "./provider/index.js";
 import { isUnsupported } from "./provider/types.js";
@@ -65,8 +66,9 @@ export async function runSync(ctx: Context, options: { waitTimeoutMs: number }):
   const repoURL = root?.spec?.source?.repoURL;
   if (repoURL && !repoURL.startsWith("oci://")) return { steps: [], gitSource: repoURL };
   // Keep the model the lab was brought up with.
-  const model = root?.spec?.source?.helm?.valuesObject?.ollama?.model;
-  if (model) state.options.model = model;
+  // Read from the cluster: used only when it is a model name (it goes back into the root Application).
+  const model: unknown = root?.spec?.source?.helm?.valuesObject?.ollama?.model;
+  if (typeof model === "string" && isModelName(model.trim())) state.options.model = model.trim();
   const steps = await runSteps(syncSteps(), state, ctx);
   return { steps };
 }
