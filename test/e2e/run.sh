@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The real thing, end to end, on a machine with Docker: doctor → up → status → open → chaos oom →
-# diagnose --no-ai → down → nothing left behind → down again. Each step asserts its exit code and the
-# output a user relies on. Without a Docker daemon it prints one "skipped" line and exits 0, unless
+# The real thing, end to end, on a machine with Docker: doctor → up → status → open →
+# sync --context kind-sre-lab → chaos oom → diagnose --no-ai → down → nothing left behind → down
+# again. Each step asserts its exit code and the output a user relies on. Without a Docker daemon it prints one "skipped" line and exits 0, unless
 # E2E_REQUIRE_DOCKER=1 (CI), where that is a failure (see test/e2e/README.md).
 #
 #   test/e2e/run.sh              # builds dist/ and runs bin/sre-lab.js
@@ -175,6 +175,11 @@ if command -v curl >/dev/null 2>&1; then
 fi
 run open-argocd 0 1m -- open argocd
 expect_stdout '^argocd +https://127\.0\.0\.1:8443$'
+
+# --- 4b. sync through the lab's own context (read from its nodes: the kind provider, local registry) --
+run sync-context 0 10m -- --context kind-sre-lab sync
+# Right after up nothing has changed: it says so (an edit under manifests/ would be published).
+expect_stdout '^Nothing changed: the lab already runs these manifests\.$'
 
 # --- 5. chaos oom ---------------------------------------------------------------------------------
 pod=""
