@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The real thing, end to end, on a machine with Docker: doctor → up → status → open →
 # sync --context kind-sre-lab → chaos oom → diagnose --no-ai → down → nothing left behind → down
-# again. Each step asserts its exit code and the output a user relies on. Without a Docker daemon it prints one "skipped" line and exits 0, unless
-# E2E_REQUIRE_DOCKER=1 (CI), where that is a failure (see test/e2e/README.md).
+# again. Each step asserts its exit code and the output a user relies on. Without a Docker daemon
+# it prints one "skipped" line and exits 0, unless E2E_REQUIRE_DOCKER=1 (CI), where that is a
+# failure (see test/e2e/README.md).
 #
 #   test/e2e/run.sh              # builds dist/ and runs bin/sre-lab.js
 #   SRE_LAB=sre-lab test/e2e/run.sh   # runs an installed sre-lab instead
