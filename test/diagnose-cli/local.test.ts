@@ -55,6 +55,15 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** kubectl port-forward to the lab's Ollama, as kubectl prints it: answered by the fake Ollama. */
+const forwardToOllama = () =>
+  createFakeTools().expect({
+    tool: "kubectl",
+    args: PORT_FORWARD,
+    stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
+    hang: true,
+  });
+
 const local = (...args: string[]) =>
   runRecorded(["diagnose", OOM_POD.name, "-n", "shop", "--local", ...args], {
     env,
@@ -110,12 +119,7 @@ describe("diagnose --local", () => {
   });
 
   it("reaches the lab's Ollama through kubectl port-forward, and stops it afterwards", async () => {
-    tools = createFakeTools().expect({
-      tool: "kubectl",
-      args: PORT_FORWARD,
-      stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
-      hang: true,
-    });
+    tools = forwardToOllama();
     const run = await local();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Analysis by phi3:mini\nRoot cause: OOMKilled.");
@@ -136,12 +140,7 @@ describe("diagnose --local", () => {
   it("without --model asks the lab's Ollama with the model the lab was brought up with", async () => {
     recordModel("llama3.2:1b");
     ollama.setModels(["llama3.2:1b"]);
-    tools = createFakeTools().expect({
-      tool: "kubectl",
-      args: PORT_FORWARD,
-      stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
-      hang: true,
-    });
+    tools = forwardToOllama();
     const run = await local();
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`asking llama3.2:1b at http://127.0.0.1:${new URL(ollama.url).port}`);
@@ -158,12 +157,7 @@ describe("diagnose --local", () => {
 
   it("a recorded value that is no model name is ignored: the default, and nothing of it printed", async () => {
     recordModel("phi3\u001b]0;pwned\u0007:mini; rm -rf ~");
-    tools = createFakeTools().expect({
-      tool: "kubectl",
-      args: PORT_FORWARD,
-      stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
-      hang: true,
-    });
+    tools = forwardToOllama();
     const run = await local();
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("asking phi3:mini at");
@@ -171,12 +165,7 @@ describe("diagnose --local", () => {
   });
 
   it("opens the port-forward and loads the model while the evidence is collected", async () => {
-    tools = createFakeTools().expect({
-      tool: "kubectl",
-      args: PORT_FORWARD,
-      stdout: `Forwarding from 127.0.0.1:${new URL(ollama.url).port} -> 11434\n`,
-      hang: true,
-    });
+    tools = forwardToOllama();
     ollama.script({ loadDelayMs: 300 });
     const run = await local();
     expect(run.code).toBe(0);
