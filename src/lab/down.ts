@@ -19,6 +19,7 @@ import {
   removeNetwork,
   requireDockerDaemon,
 } from "./docker.js";
+import { kubeconfigFlag } from "./kubeconfig.js";
 import { checkPurgeable, inspectModelCache, purgeModelCache } from "./model-cache.js";
 import { DEFAULT_PROVIDER } from "./provider/index.js";
 import { isUnsupported } from "./provider/types.js";
@@ -181,19 +182,19 @@ interface Leftovers {
   entries: ("context" | "cluster" | "user" | "current-context")[];
 }
 
-function kubeconfigArgs(ctx: Context): string[] {
-  return ctx.kubeTarget.kubeconfig ? ["--kubeconfig", ctx.kubeTarget.kubeconfig] : [];
-}
-
 /** What is still named LAB_CONTEXT (kind-sre-lab) in the kubeconfig; undefined when kubectl is not installed. */
 async function kubeconfigLeftovers(ctx: Context): Promise<Leftovers | undefined> {
   let stdout: string;
   try {
-    ({ stdout } = await ctx.runner.run("kubectl", ["config", "view", "-o", "json", ...kubeconfigArgs(ctx)], {
-      timeoutMs: KUBECTL_TIMEOUT_MS,
-      purpose: "read the kubeconfig",
-      hint: "is the kubeconfig valid YAML? kubectl config view says where it is not",
-    }));
+    ({ stdout } = await ctx.runner.run(
+      "kubectl",
+      ["config", "view", "-o", "json", ...kubeconfigFlag(ctx.kubeTarget.kubeconfig)],
+      {
+        timeoutMs: KUBECTL_TIMEOUT_MS,
+        purpose: "read the kubeconfig",
+        hint: "is the kubeconfig valid YAML? kubectl config view says where it is not",
+      },
+    ));
   } catch (error) {
     if (error instanceof ToolNotFoundError) return undefined;
     throw error;
@@ -218,7 +219,7 @@ async function removeKubeconfigEntries(ctx: Context, leftovers: Leftovers): Prom
   };
   for (const entry of leftovers.entries) {
     throwIfAborted(ctx.signal);
-    await ctx.runner.run("kubectl", [...commands[entry], ...kubeconfigArgs(ctx)], {
+    await ctx.runner.run("kubectl", [...commands[entry], ...kubeconfigFlag(ctx.kubeTarget.kubeconfig)], {
       timeoutMs: KUBECTL_TIMEOUT_MS,
       purpose: `remove the ${entry} entry ${LAB_CONTEXT} from the kubeconfig`,
       hint: `remove it by hand: kubectl ${commands[entry].join(" ")}`,

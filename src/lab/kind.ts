@@ -7,8 +7,10 @@
  * cluster needs: containerd's registry config on each node and the registry on kind's network.
  */
 import versions from "../../versions.json" with { type: "json" };
+import { lines } from "../core/text.js";
 import type { Runner, RunResult } from "../exec/runner.js";
 import type { Context } from "../runtime/context.js";
+import { kubeconfigFlag } from "./kubeconfig.js";
 
 const LIST_TIMEOUT_MS = 30_000;
 /** Removing three node containers takes seconds; a stuck daemon must not hang `down` for ever. */
@@ -28,13 +30,9 @@ export async function listKindClusters(ctx: Pick<Context, "runner">): Promise<st
   return lines(result.stdout);
 }
 
-function kubeconfigArgs(kubeconfig: string | undefined): string[] {
-  return kubeconfig ? ["--kubeconfig", kubeconfig] : [];
-}
-
 /** kind writes the cluster's context into `kubeconfig` (kubectl's file when undefined; ./kubeconfig.ts). */
 export function kindCreateArgs(name: string, kubeconfig: string | undefined): string[] {
-  return ["create", "cluster", "--name", name, "--config", "-", ...kubeconfigArgs(kubeconfig)];
+  return ["create", "cluster", "--name", name, "--config", "-", ...kubeconfigFlag(kubeconfig)];
 }
 
 export async function createKindCluster(
@@ -60,7 +58,7 @@ export async function deleteKindCluster(
 ): Promise<string[]> {
   const result = await ctx.runner.run(
     "kind",
-    ["delete", "cluster", "--name", name, ...kubeconfigArgs(kubeconfig)],
+    ["delete", "cluster", "--name", name, ...kubeconfigFlag(kubeconfig)],
     {
       timeoutMs: options.timeoutMs ?? DELETE_TIMEOUT_MS,
       ...(options.allowFailure ? { allowFailure: true } : {}),
@@ -162,11 +160,4 @@ export async function runNodeImageSysctl(
       : "read the inotify limits in Docker Desktop's VM",
     hint: "is Docker Desktop running? pass --no-sysctl to leave the limits as they are",
   });
-}
-
-function lines(text: string): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
 }

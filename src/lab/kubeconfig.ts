@@ -19,9 +19,12 @@ export function kubeconfigWriteTarget(ctx: Pick<Context, "env" | "kubeTarget">):
   return list.find(isFile) ?? list.at(-1)!;
 }
 
-/** `--kubeconfig F` for kind when the user gave one (kind does not read kubectl's flag otherwise). */
-export function kindKubeconfigArgs(ctx: Pick<Context, "kubeTarget">): string[] {
-  return ctx.kubeTarget.kubeconfig ? ["--kubeconfig", ctx.kubeTarget.kubeconfig] : [];
+/**
+ * `--kubeconfig F` when the user gave one: for kind (which does not read kubectl's flag otherwise)
+ * and for the kubectl calls that must edit the same file.
+ */
+export function kubeconfigFlag(kubeconfig: string | undefined): string[] {
+  return kubeconfig ? ["--kubeconfig", kubeconfig] : [];
 }
 
 function isFile(path: string): boolean {

@@ -9,14 +9,8 @@ import type { Step } from "../../core/steps.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { condition, isNodeReady, type NodeObject } from "../../kube/objects.js";
 import { CLUSTER_NAME, REGISTRY } from "../config.js";
-import { kindCreateArgs as kindClusterCreateArgs } from "../kind.js";
 import { isUnsupported } from "../provider/types.js";
 import type { UpState } from "./options.js";
-
-/** kind writes the lab's context into the kubeconfig kubectl would (see ../kubeconfig.ts). */
-export function kindCreateArgs(ctx: UpState["ctx"]): string[] {
-  return kindClusterCreateArgs(CLUSTER_NAME, ctx.kubeTarget.kubeconfig);
-}
 
 export function clusterStep(): Step<UpState> {
   return {
