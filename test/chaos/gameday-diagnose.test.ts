@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AgentKubelet, buildAgent, startAgentKubelet } from "../agent/support.js";
 import { type FakeOllama, startFakeOllama } from "../harness/fake-ollama/index.js";
 import { runCli } from "../support/cli.js";
+import { modelValues, rootApplication } from "../support/root-application.js";
 import { type ChaosWorld, NS, runDrillPods, startChaosWorld } from "./world.js";
 
 // No mock: gameday runs the real `sre-lab diagnose`, whose agent (dist/agent.js) the fake
@@ -47,12 +48,7 @@ describe("sre-lab gameday with the real diagnose", () => {
       })),
     );
     // A lab brought up with `up --model llama3.2:1b`: the root Application records it.
-    world.api.put({
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Application",
-      metadata: { name: "sre-lab", namespace: "argocd" },
-      spec: { source: { helm: { valuesObject: { ollama: { model: "llama3.2:1b" } } } } },
-    });
+    world.api.put(rootApplication(modelValues("llama3.2:1b")));
     ollama.setModels(["llama3.2:1b"]);
     const run = await runCli(
       ["gameday", "--only", "bad-image", "--report", join(world.home, "r"), "-o", "json"],

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { KubeClient, ObjectRef } from "../../src/kube/client.js";
 import { DEFAULT_MODEL } from "../../src/lab/config.js";
 import { isModelName, labModel, recordedModel } from "../../src/lab/model.js";
+import { modelValues, rootApplication } from "../support/root-application.js";
 
 /** A cluster holding (or not) the root Application `up` writes, with the model in its Helm values. */
 function labWith(model: unknown): KubeClient {
@@ -14,12 +15,7 @@ function labWith(model: unknown): KubeClient {
     context: "kind-sre-lab",
     async find(ref: ObjectRef) {
       if (model === undefined || ref.kind !== "Application" || ref.name !== "sre-lab") return undefined;
-      return {
-        apiVersion: "argoproj.io/v1alpha1",
-        kind: "Application",
-        metadata: { name: "sre-lab", namespace: "argocd" },
-        spec: { source: { helm: { valuesObject: { ollama: { model } } } } },
-      };
+      return rootApplication(modelValues(model));
     },
   } as unknown as KubeClient;
 }

@@ -17,6 +17,7 @@ import { runCli } from "../support/cli.js";
 import { type FakeLab, startFakeLab } from "../support/fake-lab.js";
 import { freshLabRules } from "../support/lab-rules.js";
 import { healthyMachineRules } from "../support/machine.js";
+import { rootApplication } from "../support/root-application.js";
 
 /**
  * The real scenarios (names, deadlines, plans) whose injection is a stand-in that breaks at once:
@@ -73,19 +74,13 @@ describe("every flow's plan is its run", () => {
 
   it("sync: the steps it runs are the steps it plans", async () => {
     lab = await startFakeLab();
-    lab.api.put({
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Application",
-      metadata: { name: "sre-lab", namespace: "argocd" },
-      spec: {
-        project: "default",
-        source: {
-          repoURL: "oci://sre-lab-registry:5000/sre-lab/manifests",
-          targetRevision: `sha256:${"0".repeat(64)}`,
-          path: "bootstrap",
-        },
-      },
-    });
+    lab.api.put(
+      rootApplication({
+        repoURL: "oci://sre-lab-registry:5000/sre-lab/manifests",
+        targetRevision: `sha256:${"0".repeat(64)}`,
+        path: "bootstrap",
+      }),
+    );
     const run = await runCli(["sync", "--timeout", "20s"], { path: lab.tools.path, env: lab.env });
     expect(run.code).toBe(0);
     const state = { options: { repoUrl: undefined }, ports: { ...DEFAULT_PORTS } } as unknown as UpState;

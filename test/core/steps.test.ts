@@ -211,18 +211,24 @@ describe("the plain renderer (CI logs, pipes)", () => {
   });
 });
 
+/** A stream that says it is a terminal, and what was written to it. */
+function terminal() {
+  let written = "";
+  const stderr = Object.assign(
+    new Writable({
+      write(chunk, _enc, done) {
+        written += chunk.toString();
+        done();
+      },
+    }),
+    { isTTY: true },
+  );
+  return { stderr, text: () => written };
+}
+
 describe("the live renderer (a terminal)", () => {
   it("draws listr2's tree on stderr, shows the failure, and lists what was not run after it", async () => {
-    let text = "";
-    const stderr = Object.assign(
-      new Writable({
-        write(chunk, _enc, done) {
-          text += chunk.toString();
-          done();
-        },
-      }),
-      { isTTY: true },
-    );
+    const { stderr, text } = terminal();
     const out = createOutput({ stdout: stderr, stderr, env: {}, verbose: false, noColor: true });
     const renderer = createStepRenderer({ out, stderr, env: {} });
     const boom = new Error("registry port taken");
@@ -235,26 +241,17 @@ describe("the live renderer (a terminal)", () => {
     ];
     const ctx = { signal: new AbortController().signal, clock: fakeClock(), renderer };
     await expect(runSteps(steps, { log: [] }, ctx)).rejects.toBe(boom);
-    expect(text).toContain("✔ Step a: a done");
-    expect(text).toContain("registry port taken");
-    expect(text).toMatch(/· Step c: not run\n$/);
+    expect(text()).toContain("✔ Step a: a done");
+    expect(text()).toContain("registry port taken");
+    expect(text()).toMatch(/· Step c: not run\n$/);
   });
 
   it("is plain lines in CI even on a terminal", async () => {
-    let text = "";
-    const stderr = Object.assign(
-      new Writable({
-        write(chunk, _enc, done) {
-          text += chunk.toString();
-          done();
-        },
-      }),
-      { isTTY: true },
-    );
+    const { stderr, text } = terminal();
     const out = createOutput({ stdout: stderr, stderr, env: { CI: "1" }, verbose: false, noColor: true });
     const renderer = createStepRenderer({ out, stderr, env: { CI: "1" } });
     const ctx = { signal: new AbortController().signal, clock: fakeClock(), renderer };
     await runSteps([ok("a")], { log: [] }, ctx);
-    expect(text).toBe("› Step a\n✓ Step a: a done\n");
+    expect(text()).toBe("› Step a\n✓ Step a: a done\n");
   });
 });

@@ -16,6 +16,7 @@ import {
 import { type FakeApiServer, startFakeApiServer } from "../harness/fake-apiserver/index.js";
 import { type FakeOllama, startFakeOllama } from "../harness/fake-ollama/index.js";
 import { createFakeTools, type FakeTools } from "../harness/fake-tools/index.js";
+import { modelValues, rootApplication } from "../support/root-application.js";
 import { onlyJson, runRecorded } from "./support.js";
 
 const PORT_FORWARD = [
@@ -128,14 +129,7 @@ describe("diagnose --local", () => {
   });
 
   /** The root Application `up` writes, recording the model in its Helm values (as `up --model` does). */
-  function recordModel(model: unknown): void {
-    api.put({
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Application",
-      metadata: { name: "sre-lab", namespace: "argocd" },
-      spec: { source: { helm: { valuesObject: { ollama: { model } } } } },
-    });
-  }
+  const recordModel = (model: unknown) => api.put(rootApplication(modelValues(model)));
 
   it("without --model asks the lab's Ollama with the model the lab was brought up with", async () => {
     recordModel("llama3.2:1b");

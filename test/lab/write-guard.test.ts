@@ -13,6 +13,7 @@ import {
 } from "../../src/lab/write-guard.js";
 import { runCli } from "../support/cli.js";
 import { type FakeLab, startFakeLab } from "../support/fake-lab.js";
+import { rootApplication } from "../support/root-application.js";
 
 const plan: WritePlan = {
   command: "sre-lab thing",
@@ -211,15 +212,7 @@ describe("each command that writes to a cluster goes through the guard", () => {
 
   it("sync --context: refused off the lab without --yes; with --yes it goes on", async () => {
     lab = await startFakeLab();
-    lab.api.put({
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Application",
-      metadata: { name: "sre-lab", namespace: "argocd" },
-      spec: {
-        project: "default",
-        source: { repoURL: "https://github.com/acme/lab.git", targetRevision: "main" },
-      },
-    });
+    lab.api.put(rootApplication({ repoURL: "https://github.com/acme/lab.git", targetRevision: "main" }));
     const refused = await runCli(["--context", "staging", "sync"], as("staging"));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('sre-lab sync would write to context "staging"');

@@ -2,19 +2,12 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { type FakeLab, startFakeLab } from "../support/fake-lab.js";
+import { modelValues, rootApplication } from "../support/root-application.js";
 
 const OLD = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 function seedRoot(lab: FakeLab, source: Record<string, unknown>) {
-  lab.api.put({
-    apiVersion: "argoproj.io/v1alpha1",
-    kind: "Application",
-    metadata: { name: "sre-lab", namespace: "argocd" },
-    spec: {
-      project: "default",
-      source: { ...source, helm: { valuesObject: { ollama: { model: "phi3:mini" } } } },
-    },
-  });
+  lab.api.put(rootApplication({ ...source, ...modelValues("phi3:mini") }));
 }
 
 describe("sre-lab sync", () => {
